@@ -1,0 +1,48 @@
+"End-to-end command-line runs in fresh processes."
+import json
+import torch
+from conftest import run_cli
+from dd_nb.data import digits
+from dd_nb.distilled import DistilledSet
+
+FAST = ['--protocol', 'fast', '--models', '2', '--width', '16', '--quiet']
+
+
+def test_random_baseline_job_writes_report(tmp_path):
+    r = run_cli('dd_nb_evaluate', '--dataset', 'digits', '--random', '2', *FAST, '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path/'report.json').read_text())
+    for k in ['accuracy_mean', 'accuracy_std', 'random_mean', 'random_std', 'full_mean', 'storage_bytes', 'seconds', 'protocol']:
+        assert k in rep
+    assert rep['full_mean'] > rep['accuracy_mean'] > 0.3 and rep['protocol']['name'] == 'fast'
+    assert 'random real %' in r.stdout and 'full data %' in r.stdout
+
+
+def test_saved_set_with_positional_path_and_dashed_options(tmp_path):
+    real = digits()
+    ds = DistilledSet.create(*real.random_subset(3, seed=5), real, method='random-real')
+    p = ds.save(tmp_path/'set.safetensors')
+    r = run_cli('dd_nb_evaluate', str(p), '--no-full', '--archs', 'ConvNet,MLP', *FAST, '--out', str(tmp_path/'o'))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path/'o'/'report.json').read_text())
+    assert rep['storage_bytes'] == ds.storage_bytes and set(rep['archs']) == {'ConvNet', 'MLP'}
+    assert rep['full_mean'] is None and rep['method'] == 'random-real'
+
+
+def test_imagefolder_path_as_dataset(tmp_path, png_folder):
+    r = run_cli('dd_nb_evaluate', '--dataset', str(png_folder), '--random', '2', '--no-full', *FAST, '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path/'report.json').read_text())
+    assert rep['dataset'] == 'folder' and rep['n_images'] == 6
+
+
+def test_bad_inputs_fail_cleanly(tmp_path):
+    r = run_cli('dd_nb_evaluate', '--dataset', 'mnist', '--random', '1', '--out', str(tmp_path))
+    assert r.returncode != 0 and 'choose one of: digits' in r.stderr
+    r = run_cli('dd_nb_evaluate', '--dataset', 'cifar10', '--data-root', str(tmp_path), '--random', '1')
+    assert r.returncode != 0 and 'cifar-10-batches-py' in r.stderr
+    r = run_cli('dd_nb_evaluate', '--random', '1000', *FAST)
+    assert r.returncode != 0 and 'smallest class' in r.stderr
+    r = run_cli('dd_nb_evaluate', str(tmp_path/'nothing.safetensors'), *FAST)
+    assert r.returncode != 0 and 'no such file' in r.stderr
+    assert not (tmp_path/'report.json').exists()
