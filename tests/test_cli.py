@@ -46,3 +46,25 @@ def test_bad_inputs_fail_cleanly(tmp_path):
     r = run_cli('dd_nb_evaluate', str(tmp_path/'nothing.safetensors'), *FAST)
     assert r.returncode != 0 and 'no such file' in r.stderr
     assert not (tmp_path/'report.json').exists()
+
+
+def test_distill_resume_is_bit_identical(tmp_path):
+    "A run stopped after 2 iterations and resumed to 4 equals an uninterrupted 4-iteration run."
+    args = ['--method', 'dm', '--ipc', '1', '--no-eval', '--quiet', '--checkpoint-every', '1']
+    r = run_cli('dd_nb_distill', *args, '--iterations', '4', '--out', str(tmp_path/'a'))
+    assert r.returncode == 0, r.stderr
+    r = run_cli('dd_nb_distill', *args, '--iterations', '2', '--out', str(tmp_path/'b'))
+    assert r.returncode == 0, r.stderr
+    r = run_cli('dd_nb_distill', *args, '--iterations', '4', '--resume', '--out', str(tmp_path/'b'))
+    assert r.returncode == 0, r.stderr
+    a = DistilledSet.load(tmp_path/'a'/'distilled.safetensors'); b = DistilledSet.load(tmp_path/'b'/'distilled.safetensors')
+    assert torch.equal(a.images, b.images)
+    assert len((tmp_path/'b'/'metrics.jsonl').read_text().splitlines()) == 4
+    for f in ['grid.png', 'loss.png', 'report.json', 'checkpoint.pt']: assert (tmp_path/'b'/f).is_file()
+
+
+def test_distill_bad_method_and_ipc(tmp_path):
+    r = run_cli('dd_nb_distill', '--method', 'kip', '--out', str(tmp_path))
+    assert r.returncode == 2 and 'choose one of: dc, dsa, dm' in r.stderr
+    r = run_cli('dd_nb_distill', '--method', 'dm', '--ipc', '400', '--out', str(tmp_path))
+    assert r.returncode == 2 and 'smallest class' in r.stderr
