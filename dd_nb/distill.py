@@ -76,6 +76,7 @@ class Distiller:
     def run(self, resume=False):
         "Distil; with `resume=True` continue from `out/checkpoint.pt` when there is one."
         seed_everything(self.seed)
+        self.matcher.planned_iterations = self.iterations
         self.matcher.prepare(self.real, self.ipc)
         if resume and self.checkpoint_path is not None and self.checkpoint_path.is_file():
             self.load_state_dict(torch.load(self.checkpoint_path, map_location='cpu', weights_only=True))

@@ -32,6 +32,7 @@ class Protocol:
     augment: bool = False
     learned_lr: bool = False
     test_batch: int = 256
+    decay: bool = True
 
 PROTOCOLS = {p.name: p for p in [
     Protocol('dc-classic', 300), Protocol('dsa', 1000, augment=True), Protocol('dm', 1000, augment=True),
@@ -67,14 +68,14 @@ def _use_compile(compile, device, steps):
     if compile == 'auto': return device.type == 'cpu' and steps >= 1500 and os.environ.get('DD_NB_NO_COMPILE') != '1'
     return bool(compile)
 
-def train_net(net, images, labels, protocol, lr=None, dsa: DSA | None = None, seed=0, compile='auto', progress=None):
-    "Train `net` in place on (images, labels) under `protocol`; returns the per-epoch mean training losses."
+def train_net(net, images, labels, protocol, lr=None, dsa: DSA | None = None, seed=0, compile='auto', progress=None, generator=None):
+    "Train `net` in place on (images, labels) under `protocol`; returns the per-epoch mean training losses. Randomness from `generator` or `seed`."
     p = get_protocol(protocol)
     device = next(net.parameters()).device
     images, labels = images.to(device), labels.to(device)
     soft = labels.dim() == 2
     lr0 = float(lr) if (p.learned_lr and lr is not None) else p.lr
-    g = torch.Generator().manual_seed(seed)
+    g = generator if generator is not None else torch.Generator().manual_seed(seed)
     n, bs = len(images), min(p.batch, len(images))
     steps = p.epochs * -(-n // bs)
     use_compile = _use_compile(compile, device, steps)
@@ -86,7 +87,7 @@ def train_net(net, images, labels, protocol, lr=None, dsa: DSA | None = None, se
     opt, losses = make_opt(lr0), []
     net.train()
     for ep in range(p.epochs):
-        if ep == p.epochs // 2 and ep > 0: opt = make_opt(lr0 * 0.1)
+        if p.decay and ep == p.epochs // 2 and ep > 0: opt = make_opt(lr0 * 0.1)
         perm, tot = torch.randperm(n, generator=g).to(device), 0.0
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
@@ -122,8 +123,8 @@ def train_nets_vectorized(nets, sets, protocol, lr=None, dsa: DSA | None = None,
     n, bs = len(xs[0]), min(p.batch, len(xs[0]))
     mom = None
     for ep in range(p.epochs):
-        cur = lr0 * (0.1 if ep >= p.epochs // 2 and ep > 0 else 1.0)
-        if ep == p.epochs // 2 and ep > 0: mom = None                      # the optimiser is rebuilt at the decay
+        cur = lr0 * (0.1 if p.decay and ep >= p.epochs // 2 and ep > 0 else 1.0)
+        if p.decay and ep == p.epochs // 2 and ep > 0: mom = None                      # the optimiser is rebuilt at the decay
         perms = [torch.randperm(n, generator=g).to(device) for g in gens]
         for i in range(0, n, bs):
             xb, yb = [], []

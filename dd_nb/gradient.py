@@ -9,6 +9,7 @@ import torch, torch.nn.functional as F
 from .matcher import Matcher, grad_distance
 from .nets import get_net
 from .augment import DSA
+from .evaluate import Protocol, train_net
 
 # %% auto #0
 __all__ = ['LOOPS', 'get_loops', 'GradientMatcher']
@@ -25,8 +26,8 @@ def get_loops(ipc):
 class GradientMatcher(Matcher):
     "DC / DSA gradient matching (per-class gradients of a fresh ConvNet trained between outer steps)."
     def __init__(self, dsa=True, metric='ours', net='ConvNet', width=128, outer_loop=None, inner_loop=None, batch_real=256,
-                 lr_net=0.01, batch_train=256, strategy=None, mask=None, seed=0, device=None):
-        super().__init__(seed, device)
+                 lr_net=0.01, batch_train=256, strategy=None, mask=None, seed=0, device=None, compile='auto'):
+        super().__init__(seed, device, compile)
         self.name = 'dsa' if dsa else 'dc'
         self.dsa, self.metric, self.net_name, self.width = dsa, 'idc' if metric == 'idc' else metric, net, width
         self.outer_loop, self.inner_loop, self.batch_real, self.lr_net, self.batch_train = outer_loop, inner_loop, batch_real, lr_net, batch_train
@@ -40,6 +41,10 @@ class GradientMatcher(Matcher):
             self.outer_loop, self.inner_loop = self.outer_loop or o, self.inner_loop or i
         self.steps_per_iteration = self.outer_loop
         self.aug = DSA(self.strategy or real.dsa_strategy) if self.dsa else None
+        self.inner = Protocol('inner', self.inner_loop, lr=self.lr_net, momentum=0.0, weight_decay=0.0, batch=self.batch_train,
+                              augment=self.dsa, decay=False)          # plain SGD on the synthetic set, as the official code
+        self._compile = self.use_compile()
+        self.n_real = min(self.batch_real, min(real.class_counts()))      # one real-batch shape for every class
         return self
 
     def config(self):
@@ -52,18 +57,22 @@ class GradientMatcher(Matcher):
         self.net.train()
         self.names = [n for n, _ in self.net.named_parameters()]
         self.params = list(self.net.parameters())
-        self.net_opt = torch.optim.SGD(self.params, lr=self.lr_net)
+        if self._compile:          # channels-last throughout: the compiled inner training uses it too (no layout flip-flop)
+            self.net = self.net.to(memory_format=torch.channels_last)
+            f = torch.compile(self.net, dynamic=False)
+            self.fwd_real = lambda x: f(x.contiguous(memory_format=torch.channels_last))
+        else: self.fwd_real = self.net
 
     def loss(self, images, labels):
         hard = labels.argmax(1) if labels.dim() == 2 else labels
         total, per = 0., defaultdict(float)
         for c in range(self.real.num_classes):
-            xr = self.real.batch(c, self.batch_real, self.g).to(self.device)
+            xr = self.real.batch(c, self.n_real, self.g).to(self.device)
             xs = images[hard == c]
             if self.aug is not None:
                 s = self.randint(); xr, xs = self.aug(xr, seed=s), self.aug(xs, seed=s)
             yr = torch.full((len(xr),), c, device=self.device); ys = torch.full((len(xs),), c, device=self.device)
-            gr = [g.detach() for g in torch.autograd.grad(F.cross_entropy(self.net(xr), yr), self.params)]
+            gr = [g.detach() for g in torch.autograd.grad(F.cross_entropy(self.fwd_real(xr), yr), self.params)]
             gs = torch.autograd.grad(F.cross_entropy(self.net(xs), ys), self.params, create_graph=True)
             d, parts = grad_distance(gs, gr, self.metric, self.names, self.mask)
             total = total + d
@@ -73,11 +82,5 @@ class GradientMatcher(Matcher):
 
     def after_step(self, k, images, labels):
         if k == self.outer_loop - 1: return
-        x = images.detach(); y = labels.detach().argmax(1) if labels.dim() == 2 else labels.detach()
-        for _ in range(self.inner_loop):
-            perm = torch.randperm(len(x), generator=self.g).to(x.device)
-            for i in range(0, len(x), self.batch_train):
-                xb, yb = x[perm[i:i + self.batch_train]], y[perm[i:i + self.batch_train]]
-                if self.aug is not None: xb = self.aug(xb, generator=self.g)
-                l = F.cross_entropy(self.net(xb), yb)
-                self.net_opt.zero_grad(); l.backward(); self.net_opt.step()
+        y = labels.detach().argmax(1) if labels.dim() == 2 else labels.detach()
+        train_net(self.net, images.detach(), y, self.inner, dsa=self.aug, generator=self.g, compile=self._compile)

@@ -4,6 +4,7 @@
 
 # %% ../nbs/07_matcher.ipynb #86f37598
 from __future__ import annotations
+import os
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import check_choice, default_device
 
@@ -15,8 +16,9 @@ class Matcher:
     "Base class: `prepare`, `begin_iteration`, `loss`, `after_step`; its own RNG; a per-layer loss breakdown."
     name = 'matcher'
     steps_per_iteration = 1
-    def __init__(self, seed=0, device=None):
-        self.seed, self.device = seed, torch.device(device or default_device())
+    def __init__(self, seed=0, device=None, compile='auto'):
+        self.seed, self.device, self.compile = seed, torch.device(device or default_device()), compile
+        self.planned_iterations = 0                       # set by the distiller; 'auto' compiles only long runs
         self.g = torch.Generator().manual_seed(seed)
         self.layer_losses: dict = {}
         self.real = None
@@ -25,6 +27,12 @@ class Matcher:
         "Called once before distillation."
         self.real, self.ipc = real, ipc
         return self
+
+    def use_compile(self) -> bool:
+        "Whether to `torch.compile` the first-order passes (on the CPU, for runs of 20+ iterations, unless DD_NB_NO_COMPILE=1)."
+        if self.compile == 'auto':
+            return self.device.type == 'cpu' and self.planned_iterations >= 20 and os.environ.get('DD_NB_NO_COMPILE') != '1'
+        return bool(self.compile)
 
     def begin_iteration(self, it: int): pass
     def loss(self, images, labels) -> torch.Tensor: raise NotImplementedError
