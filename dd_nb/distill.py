@@ -116,7 +116,7 @@ class Distiller:
                                          f'(step {k + 1}); lower the learning rates; the last good checkpoint is {self.checkpoint_path}')
             with torch.no_grad(): x, y = self.param()
             self.matcher.after_step(k, x, y)
-            losses.append(float(loss))
+            losses.append(loss.item())
         return losses
 
 # %% ../nbs/15_distill.ipynb #f5f2d9f2

@@ -178,12 +178,14 @@ def cache_dir() -> Path:
 class Evaluator:
     "Train `models` fresh `net`s under `protocol` on a set; test on `real.test`."
     def __init__(self, real: RealData, protocol='dsa', net='ConvNet', models=5, seed=0, device=None,
-                 width=128, compile='auto', vectorize='auto', progress=True):
+                 width=128, compile='auto', vectorize='auto', progress=True, split='test'):
         self.real, self.protocol, self.net, self.models, self.seed = real, get_protocol(protocol), net, models, seed
         if models < 1: raise ValueError('models must be at least 1')
         get_net(net, real.channels, real.num_classes, real.im_size)          # fails early on an unknown name
         self.device, self.width, self.compile, self.progress = torch.device(device or default_device()), width, compile, progress
         self.vectorize = vectorize
+        if split not in ('test', 'val'): raise ValueError(f"split must be 'test' (reporting) or 'val' (selection), got {split!r}")
+        self.split = split
         self.dsa = DSA(real.dsa_strategy)
 
     def _nets(self, net):
@@ -208,7 +210,7 @@ class Evaluator:
             for (s, m), (xi, yi) in zip(nets, data):
                 train_net(m, xi, yi, self.protocol, lr=lr, dsa=self.dsa, seed=s, compile=use_compile, progress=bar)
         bar.close()
-        accs = [accuracy(m, self.real.test, self.protocol.test_batch) for _, m in nets]
+        accs = [accuracy(m, getattr(self.real, self.split), self.protocol.test_batch) for _, m in nets]
         return EvalResult(accs, self.protocol.name, net or self.net, [s for s, _ in nets], n, time.time() - t0)
 
     def _vectorize(self, nets):
