@@ -225,7 +225,7 @@ class Evaluator:
     def full_baseline(self, net=None, use_cache=True) -> EvalResult:
         "The same recipe on the whole training split (cached on disk)."
         key = dict(data=self.real.manifest(), protocol=asdict(self.protocol), net=net or self.net, width=self.width,
-                   models=self.models, seed=self.seed, versions={k: v for k, v in versions().items() if k != 'python'})
+                   models=self.models, seed=self.seed, split=self.split, versions={k: v for k, v in versions().items() if k != 'python'})
         h = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
         path = cache_dir()/'baselines'/f'full-{h}.json'
         if use_cache and path.is_file():
