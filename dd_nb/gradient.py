@@ -29,7 +29,7 @@ class GradientMatcher(Matcher):
                  lr_net=0.01, batch_train=256, strategy=None, mask=None, seed=0, device=None, compile='auto'):
         super().__init__(seed, device, compile)
         self.name = 'dsa' if dsa else 'dc'
-        self.dsa, self.metric, self.net_name, self.width = dsa, 'idc' if metric == 'idc' else metric, net, width
+        self.dsa, self.metric, self.net_name, self.width = dsa, metric, net, width
         self.outer_loop, self.inner_loop, self.batch_real, self.lr_net, self.batch_train = outer_loop, inner_loop, batch_real, lr_net, batch_train
         self.strategy, self.mask = strategy, mask
         grad_distance([torch.zeros(1, 1)], [torch.zeros(1, 1)], self.metric)         # unknown metric → clear error now

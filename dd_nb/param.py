@@ -19,8 +19,7 @@ class Parameterization(nn.Module):
     def lr(self): return None
     def to_distilled(self, real=None, **manifest) -> DistilledSet:
         with torch.no_grad(): x, y = self()
-        state = {k: v for k, v in self.extra_state().items()}
-        return DistilledSet.create(x, y, real, lr=None if self.lr is None else self.lr.detach(), state=state, **manifest)
+        return DistilledSet.create(x, y, real, lr=None if self.lr is None else self.lr.detach(), state=self.extra_state(), **manifest)
     def extra_state(self) -> dict: return {}
 
 class Pixels(Parameterization):
