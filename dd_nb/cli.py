@@ -17,8 +17,8 @@ from .nets import NETS
 from .core import check_choice
 
 # %% auto #0
-__all__ = ['DEFAULT_PROTOCOL', 'dd_nb_evaluate', 'argv_for_fastcore', 'run_script', 'evaluate_main', 'dd_nb_distill',
-           'distill_main']
+__all__ = ['DEFAULT_PROTOCOL', 'dd_nb_evaluate', 'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides',
+           'dd_nb_distill', 'distill_main']
 
 # %% ../nbs/90_cli.ipynb #07922a76
 @call_parse
@@ -104,15 +104,27 @@ def evaluate_main():
 # %% ../nbs/90_cli.ipynb #5a8ac07f
 DEFAULT_PROTOCOL = {'dc': 'dc-classic', 'dsa': 'dsa', 'dm': 'dm', 'mtt': 'mtt', 'tesla': 'mtt', 'datm': 'datm'}
 
+def parse_overrides(text) -> dict:
+    "`'syn_steps=10 window=(2,50) mode=tesla'` → {'syn_steps': 10, 'window': (2, 50), 'mode': 'tesla'} (Python literals, else strings)."
+    import ast
+    out = {}
+    for item in (text or '').split():
+        k, eq, v = item.partition('=')
+        if not eq or not k: raise ValueError(f'--set takes KEY=VALUE pairs, got {item!r}')
+        try: out[k.replace('-', '_')] = ast.literal_eval(v)
+        except (ValueError, SyntaxError): out[k.replace('-', '_')] = v
+    return out
+
 @call_parse
 def dd_nb_distill(
     dataset: Param('registered name (digits, cifar10, …) or an ImageFolder path', str) = 'digits',
     data_root: Param('folder holding the dataset files (not needed for digits)', str) = None,
-    method: Param('distillation method: dc, dsa, dm', str) = 'dsa',
+    method: Param('distillation method: dc, dsa, dm, mtt, tesla, datm', str) = 'dsa',
     ipc: Param('synthetic images per class', int) = 10,
     out: Param('output folder', str) = 'runs/distill',
     iterations: Param('distillation iterations (default: the preset)', int) = None,
     lr_img: Param('learning rate of the synthetic images (default: the preset)', float) = None,
+    set: Param('more preset overrides, space-separated KEY=VALUE, e.g. "syn_steps=10 n_experts=2"', str) = None,
     seed: Param('seed of the distillation and of the evaluation', int) = 0,
     resume: Param('continue from OUT/checkpoint.pt', store_true) = False,
     protocol: Param("evaluation protocol (default: the method's)", str) = None,
@@ -132,8 +144,9 @@ def dd_nb_distill(
     check_choice('method', method, METHODS)
     protocol = protocol or DEFAULT_PROTOCOL[method]
     get_protocol(protocol)
-    real = load_data(dataset, root=data_root, zca=zca)
-    param, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img)
+    extra = parse_overrides(set)
+    real = load_data(dataset, root=data_root, zca=zca or bool(extra.get('zca')))
+    param, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img, **extra)
     out = Path(out)
     d = Distiller(param, matcher, real, its, seed=seed, out=out, checkpoint_every=checkpoint_every, progress=not quiet, config=cfg)
     d.run(resume=resume)

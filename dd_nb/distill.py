@@ -90,7 +90,7 @@ class Distiller:
                 losses = self._iteration()
                 self.it += 1
                 m = dict(it=self.it, loss=float(np.mean(losses)), seconds=time.perf_counter() - t0, layers=dict(self.matcher.layer_losses))
-                if self.param.lr is not None: m['lr'] = float(self.param.lr)
+                if self.param.lr is not None: m['lr'] = float(self.param.lr.detach())
                 self.history.append(m)
                 for cb in cbs: getattr(cb, 'on_iteration', lambda d, m: None)(self, m)
                 good = self.state_dict()
@@ -106,17 +106,19 @@ class Distiller:
         losses = []
         for k in range(self.matcher.steps_per_iteration):
             images, labels = self.param()
-            loss = self.matcher.loss(images, labels)
+            self.matcher.skip_update = False
+            loss = self.matcher.loss(images, labels, **({'lr': self.param.lr} if self.matcher.learns_lr else {}))
             if not torch.isfinite(loss):
                 raise FloatingPointError(f'{self.matcher.name}: the loss is {float(loss)} at iteration {self.it + 1} (step {k + 1}); '
                                          f'lower the learning rates; the last good checkpoint is {self.checkpoint_path}')
+            losses.append(loss.item())
+            if self.matcher.skip_update: continue          # the matcher vetoed this update (e.g. DATM's threshold)
             self.opt.zero_grad(set_to_none=True); loss.backward(); self.opt.step()
             if not all(torch.isfinite(p).all() for p in self.param.parameters()):
                 raise FloatingPointError(f'{self.matcher.name}: the synthetic parameters became NaN/Inf at iteration {self.it + 1} '
                                          f'(step {k + 1}); lower the learning rates; the last good checkpoint is {self.checkpoint_path}')
             with torch.no_grad(): x, y = self.param()
             self.matcher.after_step(k, x, y)
-            losses.append(loss.item())
         return losses
 
 # %% ../nbs/15_distill.ipynb #f5f2d9f2

@@ -16,12 +16,14 @@ class Matcher:
     "Base class: `prepare`, `begin_iteration`, `loss`, `after_step`; its own RNG; a per-layer loss breakdown."
     name = 'matcher'
     steps_per_iteration = 1
+    learns_lr = False          # True: `loss` also takes the parameterization's learnable student lr (`lr=`)
     def __init__(self, seed=0, device=None, compile='auto'):
         self.seed, self.device, self.compile = seed, torch.device(device or default_device()), compile
         self.planned_iterations = 0                       # set by the distiller; 'auto' compiles only long runs
         self.g = torch.Generator().manual_seed(seed)
         self.layer_losses: dict = {}
         self.real = None
+        self.skip_update = False   # set by `loss` to veto this step's update (DATM's loss threshold)
 
     def prepare(self, real, ipc):
         "Called once before distillation."

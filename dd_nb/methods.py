@@ -8,20 +8,53 @@ from .core import check_choice
 from .param import Pixels
 from .gradient import GradientMatcher
 from .distribution import DistributionMatcher
+from .trajectory_matching import TrajectoryMatcher, datm_init
 
 # %% auto #0
-__all__ = ['METHODS', 'DIGITS_PRESETS', 'DIGITS_SELECTION', 'preset', 'build']
+__all__ = ['METHODS', 'PAPER_PRESETS', 'DIGITS_PRESETS', 'DIGITS_SELECTION', 'preset', 'build']
 
 # %% ../nbs/16_methods.ipynb #fc389896
-METHODS = ['dc', 'dsa', 'dm']
+METHODS = ['dc', 'dsa', 'dm', 'mtt', 'tesla', 'datm']
 
+_EXPERTS = dict(n_experts=100, expert_train_epochs=50, expert_lr=0.01, expert_batch=256)
+_TM = dict(init='real', syn_steps=20, expert_epochs=3, max_start_epoch=25, min_start_epoch=0, lr_img=1000., lr_lr=1e-5,
+           syn_lr=0.01, batch_syn=None, iterations=5000, mode='unroll', **_EXPERTS)
 _OFFICIAL = {
     'dc':  dict(init='noise', lr_img=0.1, iterations=1000, batch_real=256),
     'dsa': dict(init='real', lr_img=0.1, iterations=1000, batch_real=256),
     'dm':  dict(init='real', lr_img=1.0, iterations=20000, batch_real=256),
+    'mtt': _TM,
+    'tesla': {**_TM, 'mode': 'tesla'},
+    'datm': {**_TM, 'syn_steps': 80, 'expert_epochs': 2, 'max_start_epoch': 20, 'lr_img': 100., 'lr_y': 2., 'threshold': 1.0,
+             'window': None, 'iterations': 10000, 'expert_train_epochs': 100},
 }
+_OPTIONAL = {'dc': {'metric', 'outer_loop', 'inner_loop', 'net', 'width'}, 'dsa': {'metric', 'outer_loop', 'inner_loop', 'net', 'width'},
+             'dm': {'net', 'width'}, 'mtt': {'net', 'width', 'zca'}, 'tesla': {'net', 'width', 'zca'}, 'datm': {'net', 'width', 'zca'}}
+
+def _mtt(N, M, T, lr_img, lr_lr, a0, batch_syn=None, zca=False):
+    return dict(syn_steps=N, expert_epochs=M, max_start_epoch=T, lr_img=lr_img, lr_lr=lr_lr, syn_lr=a0, batch_syn=batch_syn, zca=zca)
+_MTT_TABLE = {   # dc_benchmark/methods/tm/readme.md (algorithms.md §4.2)
+    ('cifar10', 1): _mtt(50, 2, 2, 100, 1e-7, 0.01, zca=True), ('cifar10', 10): _mtt(30, 2, 20, 100, 1e-5, 0.001, zca=True),
+    ('cifar10', 50): _mtt(30, 2, 40, 1000, 1e-5, 0.001),
+    ('cifar100', 1): _mtt(20, 3, 20, 1000, 1e-5, 0.01, zca=True), ('cifar100', 10): _mtt(20, 2, 20, 1000, 1e-5, 0.01),
+    ('cifar100', 50): _mtt(80, 2, 40, 1000, 1e-5, 0.01, 125, zca=True),
+    ('tiny_imagenet', 1): _mtt(10, 2, 10, 10000, 1e-4, 0.01), ('tiny_imagenet', 10): _mtt(20, 2, 40, 10000, 1e-4, 0.01, 200),
+    ('tiny_imagenet', 50): _mtt(20, 2, 40, 10000, 1e-4, 0.01, 300),
+}
+def _datm(N, lr_img, lr_lr, batch_syn, lr_y, threshold, t_min, t, t_max, end):
+    return dict(syn_steps=N, expert_epochs=2, lr_img=lr_img, lr_lr=lr_lr, syn_lr=0.01, batch_syn=batch_syn, lr_y=lr_y,
+                threshold=threshold, min_start_epoch=t_min, max_start_epoch=t_max, window=None if end is None else (t, end))
+_DATM_TABLE = {   # DATM configs/CIFAR-10/ConvIN/IPC*.yaml and the Tiny IPC 10 config (algorithms.md §6); ZCA on CIFAR
+    ('cifar10', 1): {**_datm(80, 100, 1e-7, 10, 5., 1.1, 0, None, 4, None), 'zca': True},
+    ('cifar10', 10): {**_datm(80, 100, 1e-5, 100, 2., 1.0, 0, 10, 20, 1000), 'zca': True},
+    ('cifar10', 50): {**_datm(80, 1000, 1e-5, 500, 2., 1.0, 0, 20, 40, 2000), 'zca': True},
+    ('tiny_imagenet', 10): _datm(40, 100, 1e-4, 500, 10., 1.0, 10, 10, 50, None),
+}
+PAPER_PRESETS = {**{('mtt', *k): v for k, v in _MTT_TABLE.items()}, **{('tesla', *k): {**v, 'mode': 'tesla'} for k, v in _MTT_TABLE.items()},
+                 **{('datm', *k): v for k, v in _DATM_TABLE.items()}}
 
 # chosen on the digits validation split (see DIGITS_SELECTION); iterations sized for a 2-core CPU
+_DIGITS_EXPERTS = dict(n_experts=10, expert_train_epochs=30, expert_batch=32)     # 99 % val accuracy after 30 epochs
 DIGITS_PRESETS = {
     ('dc', 1): dict(init='real', lr_img=0.1, iterations=200),
     ('dc', 10): dict(init='real', lr_img=0.1, iterations=20),
@@ -29,6 +62,8 @@ DIGITS_PRESETS = {
     ('dsa', 10): dict(init='real', lr_img=0.1, iterations=20),
     ('dm', 1): dict(init='real', lr_img=10.0, iterations=400),
     ('dm', 10): dict(init='real', lr_img=1.0, iterations=400),
+    **{(tm, ipc): dict(_DIGITS_EXPERTS, syn_steps=20, expert_epochs=2, max_start_epoch=10, lr_img=100., lr_lr=1e-5, syn_lr=0.01,
+                       iterations=300) for tm in ('mtt', 'tesla', 'datm') for ipc in (1, 10)},
 }
 # validation accuracy (3 ConvNets, the method's protocol) per candidate lr_img, from
 # `python benchmarks/select_digits_presets.py --methods dm --ipcs 1 --lrs 1,3,10 --models 3` (2026-11-21);
@@ -42,6 +77,7 @@ def preset(method, dataset, ipc) -> dict:
     check_choice('method', method, METHODS)
     p = dict(_OFFICIAL[method])
     if method == 'dm' and ipc >= 100: p['lr_img'] = 10.0
+    p.update(PAPER_PRESETS.get((method, dataset, ipc), {}))
     if dataset == 'digits':
         near = min((k for k in DIGITS_PRESETS if k[0] == method), key=lambda k: abs(k[1] - ipc))
         p.update(DIGITS_PRESETS[near])
@@ -49,14 +85,26 @@ def preset(method, dataset, ipc) -> dict:
 
 def build(method, real, ipc, seed=0, device=None, **overrides):
     "(parameterization, matcher, iterations, config) for a method on `real` at `ipc`, preset + overrides."
-    cfg = {**preset(method, real.name, ipc), **{k: v for k, v in overrides.items() if v is not None}}
+    base = preset(method, real.name, ipc)
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(overrides) - set(base) - _OPTIONAL[method])
+    if unknown: raise ValueError(f'{method} has no setting {", ".join(map(repr, unknown))}; its settings: {", ".join(sorted(set(base) | _OPTIONAL[method]))}')
+    cfg = {**base, **overrides}
     smallest = min(real.class_counts())
     if not 1 <= ipc <= smallest: raise ValueError(f'ipc={ipc} is not possible: the smallest class of {real.name} has {smallest} training images')
-    param = Pixels.from_real(real, ipc, init=cfg['init'], seed=seed, lr_img=cfg['lr_img'])
     common = dict(seed=seed, device=device, net=cfg.get('net', 'ConvNet'), width=cfg.get('width', 128))
     if method in ('dc', 'dsa'):
         matcher = GradientMatcher(dsa=method == 'dsa', metric=cfg.get('metric', 'ours'), batch_real=cfg['batch_real'],
                                   outer_loop=cfg.get('outer_loop'), inner_loop=cfg.get('inner_loop'), **common)
-    else:
+    elif method == 'dm':
         matcher = DistributionMatcher(batch_real=cfg['batch_real'], **common)
+    else:
+        tm = {k: cfg[k] for k in ('syn_steps', 'expert_epochs', 'max_start_epoch', 'min_start_epoch', 'batch_syn', 'mode', 'n_experts',
+                                  'expert_train_epochs', 'expert_lr', 'expert_batch')}
+        matcher = TrajectoryMatcher(window=cfg.get('window'), threshold=cfg.get('threshold'), name=method, **tm, **common)
+    pix = dict(lr_img=cfg['lr_img'], **({'syn_lr': cfg['syn_lr'], 'lr_lr': cfg['lr_lr']} if 'syn_lr' in cfg else {}))
+    if method == 'datm':             # real images the experts get right, with the experts' mean logits as learnable labels
+        x, logits = datm_init(real, matcher.load_experts(real), matcher.student(real), ipc, seed=seed)
+        param = Pixels(x, logits, learn_labels=True, lr_label=cfg['lr_y'], momentum_label=0.9, **pix)
+    else: param = Pixels.from_real(real, ipc, init=cfg['init'], seed=seed, **pix)
     return param, matcher, int(cfg['iterations']), {'method': method, 'ipc': ipc, 'seed': seed, **cfg}
