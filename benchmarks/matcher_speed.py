@@ -1,7 +1,7 @@
 """Seconds per distillation iteration for every method at IPC 1 and 10 on digits, against the
 official code's figures (shared/research/peer-targets.md: one torch thread).
 
-    python benchmarks/matcher_speed.py [--threads 1] [--methods dm,dsa,dc] [--ipcs 1,10]
+    python benchmarks/matcher_speed.py [--threads 1] [--methods dm,dsa,dc,mtt,tesla,datm] [--ipcs 1,10]
 
 Each run does a few iterations; the first one (which compiles) is reported apart from the steady
 state. Peak memory is the process's maximum resident set size after each run.
@@ -12,8 +12,12 @@ from dd_nb.data import digits
 from dd_nb.methods import build
 from dd_nb.distill import Distiller
 
-OFFICIAL = {('dm', 1): 0.552, ('dm', 10): 1.169, ('dsa', 1): 1.359, ('dsa', 10): 58.0, ('dc', 1): 1.384, ('dc', 10): 52.7}
+OFFICIAL = {('dm', 1): 0.552, ('dm', 10): 1.169, ('dsa', 1): 1.359, ('dsa', 10): 58.0, ('dc', 1): 1.384, ('dc', 10): 52.7,
+            ('mtt', 1): 0.649, ('mtt', 10): 4.616}
 ITERS = {1: 8, 10: 3}
+# the official figures' settings where our digits presets differ (MTT defaults: 20 steps on the whole synthetic set);
+# TESLA and DATM are compared with the official MTT figure at the same settings (no official CPU figure of their own)
+SAME_AS_OFFICIAL = {'mtt': dict(syn_steps=20), 'tesla': dict(syn_steps=20), 'datm': dict(syn_steps=20, threshold=1e9)}  # datm: never skip
 
 
 def main():
@@ -26,12 +30,12 @@ def main():
     print(f"{'method':<7}{'ipc':>4}{'first s':>9}{'steady s/it':>13}{'official':>10}{'ratio':>8}{'peak MB':>9}")
     for method in a.methods.split(','):
         for ipc in map(int, a.ipcs.split(',')):
-            p, m, _, _ = build(method, real, ipc, device='cpu')
+            p, m, _, _ = build(method, real, ipc, device='cpu', **({**SAME_AS_OFFICIAL[method], 'batch_syn': 10 * ipc} if method in SAME_AS_OFFICIAL else {}))
             m.compile = True
             d = Distiller(p, m, real, ITERS[ipc], progress=False); d.run()
             s = [h['seconds'] for h in d.history]
             steady = sum(s[1:]) / (len(s) - 1)
-            off = OFFICIAL.get((method, ipc))
+            off = OFFICIAL.get((method, ipc)) or OFFICIAL.get(('mtt', ipc) if method in SAME_AS_OFFICIAL else None)
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rows.append(dict(method=method, ipc=ipc, first=s[0], steady=steady, official=off, ratio=steady / off if off else None, peak_mb=peak))
             print(f"{method:<7}{ipc:>4}{s[0]:>9.2f}{steady:>13.3f}{off or float('nan'):>10.3f}{steady / off if off else float('nan'):>8.2f}{peak:>9.0f}", flush=True)

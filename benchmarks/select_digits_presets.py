@@ -1,41 +1,51 @@
 """Choose the digits presets on the validation split (never on test).
 
-For every (method, ipc) and every candidate learning rate of the synthetic images, distil with the
-preset's other settings, train `--models` fresh ConvNets on the result under the method's protocol
-and score them on the *validation* split. Prints the table and the winner per (method, ipc); the
-winners go into `DIGITS_PRESETS` in `nbs/16_methods.ipynb`, the table into `DIGITS_SELECTION`.
+For every (method, ipc) and every combination of candidate settings, distil with the preset's other
+settings, train `--models` fresh ConvNets on the result under the method's protocol and score them on
+the *validation* split. Prints the table and the winner per (method, ipc); the winners go into
+`DIGITS_PRESETS` in `nbs/16_methods.ipynb`, the table into `DIGITS_SELECTION`.
 
-    python benchmarks/select_digits_presets.py --methods dm --ipcs 1,10 --lrs 0.3,1,3,10
+    python benchmarks/select_digits_presets.py --methods dm --ipcs 1,10 --grid "lr_img=0.3,1,3,10"
+    python benchmarks/select_digits_presets.py --methods mtt --ipcs 1 --grid "lr_img=100,1000 syn_steps=10,20" --iterations 200
 """
-import argparse, json
+import argparse, ast, itertools, json
 from dd_nb.data import digits
 from dd_nb.methods import build
 from dd_nb.distill import Distiller
 from dd_nb.evaluate import Evaluator
+from dd_nb.cli import DEFAULT_PROTOCOL
 
-PROTOCOL = {'dc': 'dc-classic', 'dsa': 'dsa', 'dm': 'dm'}
+
+def parse_grid(text):
+    "'lr_img=1,10 syn_steps=10,20' → {'lr_img': [1, 10], 'syn_steps': [10, 20]}"
+    return {k: [ast.literal_eval(v) for v in vs.split(',')] for k, _, vs in (item.partition('=') for item in text.split())}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--methods', default='dm'); ap.add_argument('--ipcs', default='1,10')
-    ap.add_argument('--lrs', default='0.3,1,3'); ap.add_argument('--iterations', type=int, default=None)
+    ap.add_argument('--grid', default='lr_img=0.3,1,3'); ap.add_argument('--set', default='', help='fixed overrides KEY=VALUE')
+    ap.add_argument('--iterations', type=int, default=None)
     ap.add_argument('--models', type=int, default=3); ap.add_argument('--out', default='select_digits.json')
     a = ap.parse_args()
-    real, results = digits(), {}
+    real, results, grid = digits(), {}, parse_grid(a.grid)
+    fixed = {k: ast.literal_eval(v) for k, _, v in (i.partition('=') for i in a.set.split())}
     for method in a.methods.split(','):
         for ipc in map(int, a.ipcs.split(',')):
             scores = {}
-            for lr in map(float, a.lrs.split(',')):
-                p, m, its, cfg = build(method, real, ipc, lr_img=lr, iterations=a.iterations)
+            for combo in itertools.product(*grid.values()):
+                setting = dict(zip(grid, combo))
+                p, m, its, cfg = build(method, real, ipc, iterations=a.iterations, **fixed, **setting)
                 Distiller(p, m, real, its, progress=False).run()
                 x, y = p()
-                r = Evaluator(real, PROTOCOL[method], models=a.models, split='val', progress=False).evaluate(x.detach(), y)
-                scores[lr] = r.mean
-                print(f'{method} ipc {ipc} lr_img {lr:g} ({its} it): val {100 * r.mean:.2f} ± {100 * r.std:.2f}', flush=True)
+                r = Evaluator(real, DEFAULT_PROTOCOL[method], models=a.models, split='val', progress=False).evaluate(
+                    x.detach(), y.detach(), lr=None if p.lr is None else p.lr.detach())
+                key = ' '.join(f'{k}={v}' for k, v in setting.items())
+                scores[key] = r.mean
+                print(f'{method} ipc {ipc} {key} ({its} it): val {100 * r.mean:.2f} ± {100 * r.std:.2f}', flush=True)
             best = max(scores, key=scores.get)
-            results[f'{method}/{ipc}'] = dict(scores=scores, best_lr_img=best)
-            print(f'==> {method} ipc {ipc}: lr_img {best:g}', flush=True)
+            results[f'{method}/{ipc}'] = dict(scores=scores, best=best, fixed=fixed, iterations=a.iterations)
+            print(f'==> {method} ipc {ipc}: {best}', flush=True)
     json.dump(results, open(a.out, 'w'), indent=1)
 
 

@@ -156,7 +156,11 @@ def dd_nb_distill(
     fig.savefig(out/'grid.png', dpi=100); plt.close(fig)
     fig = loss_plot(d.history, f'{method.upper()} on {real.name}, ipc {ipc}'); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
     spi = float(np.mean([h['seconds'] for h in d.history]))
-    rep = dict(dataset=real.name, method=method, ipc=ipc, iterations=d.it, seconds_per_iteration=spi, storage_bytes=ds.storage_bytes)
+    try:                                                                      # peak RSS in MB (Linux reports KB), before any evaluation
+        import resource; peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    except ImportError: peak = None                                           # not on Windows
+    rep = dict(dataset=real.name, method=method, ipc=ipc, iterations=d.it, seconds_per_iteration=spi, storage_bytes=ds.storage_bytes,
+               peak_rss_mb=peak)
     if not no_eval:
         ev = Evaluator(real, protocol, models=models, seed=seed, progress=not quiet)
         rep = {**ev.report(ds.images, ds.labels, lr=ds.lr, ipc=ipc, full=not no_full, storage_bytes=ds.storage_bytes), **rep}

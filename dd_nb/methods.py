@@ -55,6 +55,7 @@ PAPER_PRESETS = {**{('mtt', *k): v for k, v in _MTT_TABLE.items()}, **{('tesla',
 
 # chosen on the digits validation split (see DIGITS_SELECTION); iterations sized for a 2-core CPU
 _DIGITS_EXPERTS = dict(n_experts=10, expert_train_epochs=30, expert_batch=32)     # 99 % val accuracy after 30 epochs
+_DIGITS_TM = dict(_DIGITS_EXPERTS, syn_steps=20, expert_epochs=2, max_start_epoch=10, lr_lr=1e-5, syn_lr=0.01)
 DIGITS_PRESETS = {
     ('dc', 1): dict(init='real', lr_img=0.1, iterations=200),
     ('dc', 10): dict(init='real', lr_img=0.1, iterations=20),
@@ -62,14 +63,21 @@ DIGITS_PRESETS = {
     ('dsa', 10): dict(init='real', lr_img=0.1, iterations=20),
     ('dm', 1): dict(init='real', lr_img=10.0, iterations=400),
     ('dm', 10): dict(init='real', lr_img=1.0, iterations=400),
-    **{(tm, ipc): dict(_DIGITS_EXPERTS, syn_steps=20, expert_epochs=2, max_start_epoch=10, lr_img=100., lr_lr=1e-5, syn_lr=0.01,
-                       iterations=300) for tm in ('mtt', 'tesla', 'datm') for ipc in (1, 10)},
+    **{(tm, 1): dict(_DIGITS_TM, lr_img=1000.0, iterations=200) for tm in ('mtt', 'tesla')},
+    **{(tm, 10): dict(_DIGITS_TM, lr_img=100.0, batch_syn=25, iterations=100) for tm in ('mtt', 'tesla')},
+    ('datm', 1): dict(_DIGITS_TM, lr_img=1000.0, iterations=200, lr_y=5., threshold=1.0, window=None),
+    ('datm', 10): dict(_DIGITS_TM, lr_img=100.0, batch_syn=25, iterations=100, lr_y=2., threshold=1.0, window=(5, 100), min_start_epoch=0),
 }
 # validation accuracy (3 ConvNets, the method's protocol) per candidate lr_img, from
 # `python benchmarks/select_digits_presets.py --methods dm --ipcs 1 --lrs 1,3,10 --models 3` (2026-11-21);
 # (method, ipc) pairs not listed here still use the official lr_img, unselected
+# MTT's lr_img from `... --methods mtt --ipcs 1 --grid "lr_img=100,1000" --iterations 200 --models 2` and
+# `... --methods mtt --ipcs 10 --grid "lr_img=100,1000" --set "batch_syn=25" --iterations 100 --models 2` (2026-11-21);
+# TESLA has MTT's gradient, so it takes MTT's choice; DATM takes MTT's lr_img with its own CIFAR lr_y / threshold (unselected)
 DIGITS_SELECTION = {
     ('dm', 1): {1.0: 0.8358, 3.0: 0.8456, 10.0: 0.8480},
+    ('mtt', 1): {100.0: 0.8787, 1000.0: 0.886},
+    ('mtt', 10): {100.0: 0.9522, 1000.0: 0.9375},
 }
 
 def preset(method, dataset, ipc) -> dict:

@@ -132,12 +132,12 @@ class TrajectoryMatcher(Matcher):
             theta = [t.clone().requires_grad_(True) for t in self.theta0]
             for b in batches: theta = [t - lr * g for t, g in zip(theta, self._grad(theta, images, labels, b, create_graph=True))]
             loss = self.distance(theta)
-            self.skip_update = self.threshold is not None and float(loss) > self.threshold
+            self.skip_update = self.threshold is not None and float(loss.detach()) > self.threshold
             return loss
         return self._tesla(images, labels, lr, batches)
 
     def _tesla(self, images, labels, lr, batches):
-        a, soft = float(lr), labels.dim() == 2 and labels.requires_grad
+        a, soft = float(lr.detach()), labels.dim() == 2 and labels.requires_grad
         img, lab = images.detach().requires_grad_(True), labels.detach().requires_grad_(soft)
         thetas, theta = [], self.theta0
         for b in batches:                                            # forward: no graph, keep θ_k

@@ -40,9 +40,13 @@ def loss_plot(history, title=None, layers=True):
     fig, axs = plt.subplots(1, 2 if has_layers else 1, figsize=(10 if has_layers else 5, 3.2), squeeze=False)
     ax = axs[0, 0]; ax.plot(its, [h['loss'] for h in history]); ax.set_xlabel('iteration'); ax.set_ylabel('matching loss')
     if title: ax.set_title(title)
-    if has_layers:
-        names = list(history[-1]['layers'])
-        for n in names: axs[0, 1].plot(its, [h['layers'].get(n, np.nan) for h in history], label=n)
+    if has_layers:                     # parameter tensors summed per module: 'features.0.weight' + '.bias' → 'features.0'
+        groups = {}
+        for n in history[-1]['layers']: groups.setdefault(n.rsplit('.', 1)[0] if '.' in n else n, []).append(n)
+        for g, ns in groups.items():
+            axs[0, 1].plot(its, [sum(h['layers'].get(n, np.nan) for n in ns) for h in history], label=g)
         axs[0, 1].set_xlabel('iteration'); axs[0, 1].set_title('per layer'); axs[0, 1].legend(fontsize=6, ncol=2)
+        vals = [v for h in history for v in h['layers'].values() if v > 0]
+        if vals and max(vals) > 100 * min(vals): axs[0, 1].set_yscale('log')
     fig.tight_layout()
     return fig

@@ -68,3 +68,31 @@ def test_distill_bad_method_and_ipc(tmp_path):
     assert r.returncode == 2 and 'choose one of: dc, dsa, dm' in r.stderr
     r = run_cli('dd_nb_distill', '--method', 'dm', '--ipc', '400', '--out', str(tmp_path))
     assert r.returncode == 2 and 'smallest class' in r.stderr
+
+
+TINY_TM = ['--quiet', '--set', 'n_experts=2 expert_train_epochs=3 expert_batch=64 width=16 syn_steps=3 max_start_epoch=2 expert_epochs=1']
+
+
+def test_trajectory_methods_from_the_command_line(tmp_path, monkeypatch):
+    "DATM end to end (experts recorded once and reused, soft labels and learned lr saved); TESLA resumes bit-identically."
+    monkeypatch.setenv('DD_NB_CACHE', str(tmp_path/'cache'))
+    r = run_cli('dd_nb_distill', '--method', 'datm', '--ipc', '1', '--iterations', '3', '--protocol', 'fast', '--models', '1',
+                '--no-full', '--out', str(tmp_path/'datm'), *TINY_TM)
+    assert r.returncode == 0, r.stderr
+    ds = DistilledSet.load(tmp_path/'datm'/'distilled.safetensors')
+    assert ds.labels.shape == (10, 10) and ds.lr is not None
+    rep = json.loads((tmp_path/'datm'/'report.json').read_text())
+    assert rep['method'] == 'datm' and rep['config']['syn_steps'] == 3 and rep['config']['mode'] == 'unroll'
+    assert 0.1 < rep['accuracy_mean'] <= 1
+    args = ['--method', 'tesla', '--ipc', '1', '--no-eval', '--checkpoint-every', '1', *TINY_TM]
+    r = run_cli('dd_nb_distill', *args, '--iterations', '4', '--out', str(tmp_path/'a'))
+    assert r.returncode == 0, r.stderr
+    r = run_cli('dd_nb_distill', *args, '--iterations', '2', '--out', str(tmp_path/'b'))
+    r = run_cli('dd_nb_distill', *args, '--iterations', '4', '--resume', '--out', str(tmp_path/'b'))
+    assert r.returncode == 0, r.stderr
+    a = DistilledSet.load(tmp_path/'a'/'distilled.safetensors'); b = DistilledSet.load(tmp_path/'b'/'distilled.safetensors')
+    assert torch.equal(a.images, b.images) and torch.equal(a.lr, b.lr)
+    assert not torch.equal(a.images, digits().random_subset(1, seed=0)[0])          # the images did move
+    assert len(list((tmp_path/'cache'/'experts').glob('experts-*.safetensors'))) == 1      # one recipe, recorded once
+    r = run_cli('dd_nb_distill', '--method', 'mtt', '--set', 'synsteps=3', '--out', str(tmp_path/'c'))
+    assert r.returncode == 2 and "mtt has no setting 'synsteps'" in r.stderr
