@@ -9,7 +9,7 @@ import torch, torch.nn.functional as F
 from torch.func import functional_call
 from .core import check_choice
 from .matcher import Matcher
-from .nets import get_net, unflatten, param_table
+from .nets import get_net, unflatten
 from .augment import DSA
 from .evaluate import soft_cross_entropy, cache_dir
 from .trajectory import ExpertBuffer
@@ -63,7 +63,7 @@ class TrajectoryMatcher(Matcher):
     def prepare(self, real, ipc):
         super().prepare(real, ipc)
         self.net = self.student(real)
-        self.names, self.templates, self.table = [n for n, _ in self.net.named_parameters()], list(self.net.parameters()), param_table(self.net)
+        self.names, self.templates = [n for n, _ in self.net.named_parameters()], list(self.net.parameters())
         n = sum(p.numel() for p in self.templates)
         b = self.load_experts(real)
         if b.snapshots.shape[-1] != n:
