@@ -102,7 +102,7 @@ def evaluate_main():
     return run_script(dd_nb_evaluate)
 
 # %% ../nbs/90_cli.ipynb #5a8ac07f
-DEFAULT_PROTOCOL = {'dc': 'dc-classic', 'dsa': 'dsa', 'dm': 'dm', 'mtt': 'mtt', 'tesla': 'mtt', 'datm': 'datm'}
+DEFAULT_PROTOCOL = {'dc': 'dc-classic', 'dsa': 'dsa', 'dm': 'dm', 'mtt': 'mtt', 'tesla': 'mtt', 'datm': 'datm', 'pad': 'datm'}
 
 def parse_overrides(text) -> dict:
     "`'syn_steps=10 window=(2,50) mode=tesla'` → {'syn_steps': 10, 'window': (2, 50), 'mode': 'tesla'} (Python literals, else strings)."
@@ -119,7 +119,7 @@ def parse_overrides(text) -> dict:
 def dd_nb_distill(
     dataset: Param('registered name (digits, cifar10, …) or an ImageFolder path', str) = 'digits',
     data_root: Param('folder holding the dataset files (not needed for digits)', str) = None,
-    method: Param('distillation method: dc, dsa, dm, mtt, tesla, datm', str) = 'dsa',
+    method: Param('distillation method: dc, dsa, dm, mtt, tesla, datm, pad', str) = 'dsa',
     ipc: Param('synthetic images per class', int) = 10,
     out: Param('output folder', str) = 'runs/distill',
     iterations: Param('distillation iterations (default: the preset)', int) = None,

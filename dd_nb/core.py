@@ -4,14 +4,14 @@
 
 # %% ../nbs/00_core.ipynb #56f077f0
 from __future__ import annotations
-import os, json, random, tempfile, contextlib, platform
+import os, json, random, tempfile, contextlib, platform, hashlib
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['default_device', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice', 'atomic_path', 'write_json',
-           'versions']
+           'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
 
 # %% ../nbs/00_core.ipynb #e604df2e
 def default_device() -> torch.device:
@@ -76,3 +76,36 @@ def versions() -> dict:
     import dd_nb
     return dict(python=platform.python_version(), torch=torch.__version__, numpy=np.__version__,
                 dd_nb=getattr(dd_nb, '__version__', 'dev'))
+
+# %% ../nbs/00_core.ipynb #680c0890
+def recipe_key(config: dict) -> str:
+    "A short stable hash of a JSON-able recipe (for cache file names)."
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+def save_tensors(path, tensors: dict, kind: str, config: dict, **summary) -> Path:
+    "`tensors` as safetensors with `config` in the metadata under `dd_nb.<kind>`, and a JSON manifest (config + summary) beside them."
+    from safetensors.torch import save_file
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata={f'dd_nb.{kind}': json.dumps(config)})
+    write_json(path.with_suffix('.json'), {**config, **summary, 'versions': versions()})
+    return path
+
+def load_tensors(path, kind: str, what: str) -> tuple:
+    "(tensors, config) from a file written by `save_tensors` for `kind`; `what` names it in errors."
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), framework='pt') as f:
+            meta = f.metadata() or {}; tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e: raise ValueError(f'{path} is not a readable {what}: {e}') from None
+    if f'dd_nb.{kind}' not in meta: raise ValueError(f'{path} is not a dd_nb {what} (no recipe in its metadata)')
+    return tensors, json.loads(meta[f'dd_nb.{kind}'])
+
+def cached_by_recipe(path, config: dict, load, make):
+    "`load(path)` when that file holds exactly `config`, else `make()`, saved to `path` (the object has `.config` and `.save`)."
+    if Path(path).is_file():
+        obj = load(path)
+        if recipe_key(obj.config) == recipe_key(config): return obj
+    obj = make()
+    obj.save(path)
+    return obj

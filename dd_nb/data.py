@@ -89,6 +89,7 @@ class RealData:
         x0 = self.train.images_at([0]) if len(self.train) else test.images_at([0])
         self.channels, self.im_size = x0.shape[1], tuple(x0.shape[2:])
         self._by_class = None
+        self.train_filter, self.train_positions = None, None     # set by `subset_train`
 
     @property
     def num_classes(self): return len(self.classes)
@@ -105,6 +106,16 @@ class RealData:
         "`n` random training images of class `c` (all of them, shuffled, if the class has fewer)."
         idx = self.indices_of(c)
         return self.train.images_at(idx[torch.randperm(len(idx), generator=generator)[:n]])
+
+    def subset_train(self, keep, note: dict | None = None) -> 'RealData':
+        "A copy whose training split holds only the samples at positions `keep` (val and test unchanged); `note` goes into the manifest."
+        import copy
+        keep = torch.as_tensor(keep, dtype=torch.long)
+        r = copy.copy(self)
+        r.train, r._by_class = self.train.subset(keep), None
+        r.train_positions = keep if self.train_positions is None else self.train_positions[keep]    # positions in the full split
+        r.train_filter = note if self.train_filter is None else [self.train_filter, note]
+        return r
 
     def random_subset(self, ipc: int, seed: int = 0):
         "`ipc` random training images per class, class-ordered: the random-real baseline."
@@ -129,7 +140,8 @@ class RealData:
         "What a distilled set must record about the data it came from."
         return dict(dataset=self.name, classes=self.classes, channels=self.channels, im_size=list(self.im_size),
                     mean=self.mean, std=self.std, zca=self.zca is not None, val_frac=self.val_frac, split_seed=self.seed,
-                    n_train=len(self.train), n_val=len(self.val), n_test=len(self.test), source=self.source)
+                    n_train=len(self.train), n_val=len(self.val), n_test=len(self.test), source=self.source,
+                    **({'train_filter': self.train_filter} if self.train_filter is not None else {}))
 
     def __repr__(self):
         return (f"RealData({self.name!r}: {self.num_classes} classes, {self.channels}×{self.im_size[0]}×{self.im_size[1]}, "

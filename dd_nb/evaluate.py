@@ -68,8 +68,11 @@ def _use_compile(compile, device, steps):
     if compile == 'auto': return device.type == 'cpu' and steps >= 1500 and os.environ.get('DD_NB_NO_COMPILE') != '1'
     return bool(compile)
 
-def train_net(net, images, labels, protocol, lr=None, dsa: DSA | None = None, seed=0, compile='auto', progress=None, generator=None):
-    "Train `net` in place on (images, labels) under `protocol`; returns the per-epoch mean training losses. Randomness from `generator` or `seed`."
+def train_net(net, images, labels, protocol, lr=None, dsa: DSA | None = None, seed=0, compile='auto', progress=None, generator=None,
+              callbacks=()):
+    """Train `net` in place on (images, labels) under `protocol`; returns the per-epoch mean training losses. Randomness from `generator` or `seed`.
+    `callbacks` see every batch (`on_batch(epoch, idx, logits, labels)`, `idx` = positions in `images`) and every epoch's end
+    (`on_epoch_end(epoch, net)`): the hook the training-dynamics scores (EL2N, AUM, forgetting) are built on."""
     p = get_protocol(protocol)
     device = next(net.parameters()).device
     images, labels = images.to(device), labels.to(device)
@@ -95,10 +98,12 @@ def train_net(net, images, labels, protocol, lr=None, dsa: DSA | None = None, se
             if p.augment and dsa is not None: x = dsa(x, generator=g)
             if use_compile: x = x.contiguous(memory_format=torch.channels_last)
             out = fwd(x)
+            for cb in callbacks: cb.on_batch(ep, idx, out.detach(), y)
             loss = soft_cross_entropy(out, y) if soft else F.cross_entropy(out, y)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             tot += loss.detach() * len(idx)
         losses.append(tot / n)
+        for cb in callbacks: cb.on_epoch_end(ep, net)
         if progress is not None: progress.update(1)
     return torch.stack(losses).tolist()
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from collections import defaultdict
 import torch, torch.nn.functional as F
-from .matcher import Matcher, grad_distance
+from .matcher import Matcher, grad_distance, depth_mask
 from .nets import get_net
 from .augment import DSA
 from .evaluate import Protocol, train_net
@@ -26,12 +26,13 @@ def get_loops(ipc):
 class GradientMatcher(Matcher):
     "DC / DSA gradient matching (per-class gradients of a fresh ConvNet trained between outer steps)."
     def __init__(self, dsa=True, metric='ours', net='ConvNet', width=128, outer_loop=None, inner_loop=None, batch_real=256,
-                 lr_net=0.01, batch_train=256, strategy=None, mask=None, seed=0, device=None, compile='auto'):
+                 lr_net=0.01, batch_train=256, strategy=None, mask=None, alpha=None, seed=0, device=None, compile='auto'):
         super().__init__(seed, device, compile)
         self.name = 'dsa' if dsa else 'dc'
         self.dsa, self.metric, self.net_name, self.width = dsa, metric, net, width
         self.outer_loop, self.inner_loop, self.batch_real, self.lr_net, self.batch_train = outer_loop, inner_loop, batch_real, lr_net, batch_train
-        self.strategy, self.mask = strategy, mask
+        self.strategy, self.mask, self.alpha = strategy, mask, alpha
+        if mask is not None and alpha is not None: raise ValueError('give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both')
         grad_distance([torch.zeros(1, 1)], [torch.zeros(1, 1)], self.metric)         # unknown metric → clear error now
 
     def prepare(self, real, ipc):
@@ -44,11 +45,14 @@ class GradientMatcher(Matcher):
         self.inner = Protocol('inner', self.inner_loop, lr=self.lr_net, momentum=0.0, weight_decay=0.0, batch=self.batch_train,
                               augment=self.dsa, decay=False)          # plain SGD on the synthetic set, as the official code
         self._compile = self.use_compile()
-        self.n_real = min(self.batch_real, min(real.class_counts()))      # one real-batch shape for every class
+        self.n_real = min(self.batch_real, min(self.real.class_counts()))  # one real-batch shape for every class
+        if self.alpha is not None:
+            r = self.real
+            self.mask = depth_mask(get_net(self.net_name, r.channels, r.num_classes, r.im_size, width=self.width), self.alpha).to(self.device)
         return self
 
     def config(self):
-        return dict(method=self.name, metric=self.metric, net=self.net_name, width=self.width, outer_loop=self.outer_loop,
+        return dict(method=self.name, metric=self.metric, net=self.net_name, width=self.width, alpha=self.alpha, outer_loop=self.outer_loop,
                     inner_loop=self.inner_loop, batch_real=self.batch_real, lr_net=self.lr_net, strategy=self.aug.strategy if self.aug else None)
 
     def begin_iteration(self, it):

@@ -4,12 +4,12 @@
 
 # %% ../nbs/07_matcher.ipynb #86f37598
 from __future__ import annotations
-import os
+import os, math
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import check_choice, default_device
 
 # %% auto #0
-__all__ = ['Matcher', 'grad_distance']
+__all__ = ['Matcher', 'grad_distance', 'n_params', 'depth_mask', 'deep_blocks']
 
 # %% ../nbs/07_matcher.ipynb #f7e4a5fd
 class Matcher:
@@ -24,10 +24,11 @@ class Matcher:
         self.layer_losses: dict = {}
         self.real = None
         self.skip_update = False   # set by `loss` to veto this step's update (DATM's loss threshold)
+        self.train_filter = None   # optional real → real (PAD's FIEX: drop hard/easy samples from what the matcher sees)
 
     def prepare(self, real, ipc):
         "Called once before distillation."
-        self.real, self.ipc = real, ipc
+        self.real, self.ipc = (self.train_filter(real) if self.train_filter is not None else real), ipc
         return self
 
     def use_compile(self) -> bool:
@@ -52,19 +53,23 @@ def grad_distance(gs, gr, metric='ours', names=None, mask=None):
     "Distance between synthetic gradients `gs` and real gradients `gr` (lists of tensors); returns (total, per-tensor dict)."
     check_choice('gradient distance', metric, ['ours', 'mse', 'cos', 'idc'])
     names = names or [str(i) for i in range(len(gs))]
-    if mask is not None:                       # flat boolean mask over all parameters → per-tensor masks
+    parts = [None] * len(gs)
+    if mask is not None:                       # flat boolean mask over all parameters → per-tensor masks (PAD's FIEM)
         parts, i = [], 0
         for g in gs: parts.append(mask[i:i + g.numel()].view_as(g)); i += g.numel()
         gs = [a * m for a, m in zip(gs, parts)]; gr = [b * m for b, m in zip(gr, parts)]
     per = {}
     if metric in ('ours', 'idc'):
-        for n, a, b in zip(names, gs, gr):
+        for n, a, b, m in zip(names, gs, gr, parts):
             if a.dim() == 1 or (metric == 'idc' and a.dim() != 4): continue
             ra, rb = _rows(a), _rows(b)
+            live = _rows(m).any(-1) if m is not None else None      # rows with no parameter left are not matched at all
+            if live is not None and not live.any(): continue
             if metric == 'ours':
-                per[n] = (1 - (ra * rb).sum(-1) / (ra.norm(dim=-1) * rb.norm(dim=-1) + 1e-6)).sum()
+                d = 1 - (ra * rb).sum(-1) / (ra.norm(dim=-1) * rb.norm(dim=-1) + 1e-6)
             else:
-                per[n] = ((ra - rb) ** 2).mean(-1).sum()
+                d = ((ra - rb) ** 2).mean(-1)
+            per[n] = (d if live is None else d[live]).sum()
         total = sum(per.values()) if per else gs[0].new_zeros(())
     else:
         va, vb = torch.cat([a.reshape(-1) for a in gs]), torch.cat([b.reshape(-1) for b in gr])
@@ -75,3 +80,28 @@ def grad_distance(gs, gr, metric='ours', names=None, mask=None):
             total = 1 - (va * vb).sum() / (va.norm() * vb.norm() + 1e-6)
             for n, a, b in zip(names, gs, gr): per[n] = ((a * b).sum() / (va.norm() * vb.norm() + 1e-6)).neg()   # total = 1 + Σ per
     return total, per
+
+# %% ../nbs/07_matcher.ipynb #e6ce0d4f
+def n_params(like) -> int:
+    "Number of parameters of a module or a list of tensors, or an int passed through."
+    if isinstance(like, int): return like
+    ps = like.parameters() if isinstance(like, nn.Module) else like
+    return sum(p.numel() for p in ps)
+
+def depth_mask(like, alpha) -> torch.Tensor:
+    "Flat boolean mask over the parameters of `like` (module, tensors or a count) that drops the first ⌊α·L⌋."
+    if not 0 <= alpha < 1: raise ValueError(f'alpha must be in [0, 1), got {alpha}')
+    n = n_params(like)
+    m = torch.ones(n, dtype=torch.bool)
+    m[:math.floor(alpha * n + 1e-9)] = False
+    return m
+
+def deep_blocks(net, alpha) -> list:
+    "Indices of the feature blocks of `net` that keep at least one parameter when the first ⌊α·L⌋ are dropped."
+    sizes = net.block_params()
+    cut, start, keep = math.floor(alpha * n_params(net) + 1e-9), 0, []
+    for b, s in enumerate(sizes):
+        if start + s > cut: keep.append(b)
+        start += s
+    if not keep: raise ValueError(f'alpha={alpha} leaves no feature block to match')
+    return keep

@@ -9,12 +9,14 @@ from .param import Pixels
 from .gradient import GradientMatcher
 from .distribution import DistributionMatcher
 from .trajectory_matching import TrajectoryMatcher, datm_init
+from .scores import TrainingScores
+from .pad import DataScheduler, filter_train
 
 # %% auto #0
 __all__ = ['METHODS', 'PAPER_PRESETS', 'DIGITS_PRESETS', 'DIGITS_SELECTION', 'preset', 'build']
 
 # %% ../nbs/16_methods.ipynb #fc389896
-METHODS = ['dc', 'dsa', 'dm', 'mtt', 'tesla', 'datm']
+METHODS = ['dc', 'dsa', 'dm', 'mtt', 'tesla', 'datm', 'pad']
 
 _EXPERTS = dict(n_experts=100, expert_train_epochs=50, expert_lr=0.01, expert_batch=256)
 _TM = dict(init='real', syn_steps=20, expert_epochs=3, max_start_epoch=25, min_start_epoch=0, lr_img=1000., lr_lr=1e-5,
@@ -28,8 +30,16 @@ _OFFICIAL = {
     'datm': {**_TM, 'syn_steps': 80, 'expert_epochs': 2, 'max_start_epoch': 20, 'lr_img': 100., 'lr_y': 2., 'threshold': 1.0,
              'window': None, 'iterations': 10000, 'expert_train_epochs': 100},
 }
-_OPTIONAL = {'dc': {'metric', 'outer_loop', 'inner_loop', 'net', 'width'}, 'dsa': {'metric', 'outer_loop', 'inner_loop', 'net', 'width'},
-             'dm': {'net', 'width'}, 'mtt': {'net', 'width', 'zca'}, 'tesla': {'net', 'width', 'zca'}, 'datm': {'net', 'width', 'zca'}}
+# PAD = DATM + FIEX (EL2N-ordered expert curriculum) + FIEM (drop the first α of the parameters); paper Table 10 and
+# the official README command (IR 0.75, AEE 20, 10 % of the easiest removed from epoch 40; EL2N as Paul et al.: 10 models, epoch 20)
+_OFFICIAL['pad'] = {**_OFFICIAL['datm'], 'init_ratio': 0.75, 'add_end_epoch': 20, 'removals': ((40, 0.1),), 'alpha': 0.25,
+                    'alpha_strategy': 'depth', 'score': 'el2n', 'score_models': 10, 'score_epochs': 20, 'el2n_epoch': 20, 'score_batch': 128}
+_SCORES = {'score', 'score_models', 'score_epochs', 'el2n_epoch', 'score_batch'}
+_FIEX = {'drop_hard', 'drop_easy'} | _SCORES                        # PAD appendix A.1 for gradient and distribution matching
+_OPTIONAL = {'dc': {'metric', 'outer_loop', 'inner_loop', 'net', 'width', 'alpha'} | _FIEX,
+             'dsa': {'metric', 'outer_loop', 'inner_loop', 'net', 'width', 'alpha'} | _FIEX,
+             'dm': {'net', 'width', 'alpha', 'layers'} | _FIEX,
+             **{m: {'net', 'width', 'zca', 'alpha', 'alpha_strategy'} for m in ('mtt', 'tesla', 'datm')}, 'pad': {'net', 'width', 'zca'}}
 
 def _mtt(N, M, T, lr_img, lr_lr, a0, batch_syn=None, zca=False):
     return dict(syn_steps=N, expert_epochs=M, max_start_epoch=T, lr_img=lr_img, lr_lr=lr_lr, syn_lr=a0, batch_syn=batch_syn, zca=zca)
@@ -50,12 +60,40 @@ _DATM_TABLE = {   # DATM configs/CIFAR-10/ConvIN/IPC*.yaml and the Tiny IPC 10 c
     ('cifar10', 50): {**_datm(80, 1000, 1e-5, 500, 2., 1.0, 0, 20, 40, 2000), 'zca': True},
     ('tiny_imagenet', 10): _datm(40, 100, 1e-4, 500, 10., 1.0, 10, 10, 50, None),
 }
+def _pad(ir_aee, alpha, N, M, t_min, t, t_max, interval, batch_syn, lr_y, lr_img, lr_lr=1e-5):
+    (ir, aee), rm = ir_aee
+    return dict(init_ratio=ir, add_end_epoch=aee, removals=rm, alpha=alpha, syn_steps=N, expert_epochs=M, min_start_epoch=t_min,
+                max_start_epoch=t_max, window=None if interval is None else (t, interval * (t_max - t)), batch_syn=batch_syn,
+                lr_y=lr_y, lr_img=lr_img, lr_lr=lr_lr, syn_lr=0.01, zca=True)
+# (IR, AEE) and the removal step: CIFAR-10 as the official README command; CIFAR-100 / Tiny remove 10 % from AEE + 20 (our choice:
+# the paper gives 10 % but no epoch for them)
+_C10, _C100 = ((0.75, 20), ((40, 0.1),)), ((0.75, 40), ((60, 0.1),))
+_PAD_TABLE = {   # PAD paper Table 10 (T⁻ / T / T⁺ / interval → min_start_epoch / window / max_start_epoch); lr_lr and α₀ from DATM; ZCA everywhere (App. B)
+    ('cifar10', 1): _pad(_C10, 0.0, 80, 2, 0, 4, 4, None, 10, 5., 100, lr_lr=1e-7),
+    ('cifar10', 10): _pad(_C10, 0.25, 80, 2, 0, 10, 20, 100, 100, 2., 100),
+    ('cifar10', 50): _pad(_C10, 0.25, 80, 2, 0, 20, 40, 100, 500, 2., 1000),
+    ('cifar10', 500): _pad(_C10, 0.5, 80, 2, 40, 60, 60, None, 1000, 10., 50),
+    ('cifar10', 1000): _pad(_C10, 0.75, 80, 2, 40, 60, 60, None, 1000, 10., 50),
+    ('cifar100', 1): _pad(_C100, 0.0, 40, 3, 0, 10, 20, 100, 100, 10., 1000),
+    ('cifar100', 10): _pad(_C100, 0.25, 80, 2, 0, 20, 40, 100, 1000, 10., 1000),
+    ('cifar100', 50): _pad(_C100, 0.5, 80, 2, 40, 60, 80, 100, 1000, 10., 1000),
+    ('cifar100', 100): _pad(_C100, 0.5, 80, 2, 40, 80, 80, None, 1000, 10., 50),
+    ('tiny_imagenet', 1): _pad(_C100, 0.0, 60, 2, 0, 15, 30, 400, 200, 10., 10000),
+    ('tiny_imagenet', 10): _pad(_C100, 0.25, 60, 2, 0, 20, 40, 100, 250, 10., 100),
+    ('tiny_imagenet', 50): _pad(_C100, 0.5, 80, 2, 20, 40, 60, 100, 250, 10., 100),
+}
 PAPER_PRESETS = {**{('mtt', *k): v for k, v in _MTT_TABLE.items()}, **{('tesla', *k): {**v, 'mode': 'tesla'} for k, v in _MTT_TABLE.items()},
-                 **{('datm', *k): v for k, v in _DATM_TABLE.items()}}
+                 **{('datm', *k): v for k, v in _DATM_TABLE.items()}, **{('pad', *k): v for k, v in _PAD_TABLE.items()}}
 
 # chosen on the digits validation split (see DIGITS_SELECTION); iterations sized for a 2-core CPU
 _DIGITS_EXPERTS = dict(n_experts=10, expert_train_epochs=30, expert_batch=32)     # 99 % val accuracy after 30 epochs
 _DIGITS_TM = dict(_DIGITS_EXPERTS, syn_steps=20, expert_epochs=2, max_start_epoch=10, lr_lr=1e-5, syn_lr=0.01)
+_DIGITS_DATM1 = dict(_DIGITS_TM, lr_img=1000.0, iterations=200, lr_y=5., threshold=1.0, window=None)
+_DIGITS_DATM10 = dict(_DIGITS_TM, lr_img=10.0, batch_syn=25, iterations=100, lr_y=2., threshold=1.0, window=(5, 100), min_start_epoch=0)
+# PAD on digits: 30-epoch experts, so AEE 10 (a third of training, as 20 of CIFAR's 50–100) and the 10 % removal from epoch 20;
+# EL2N after 2 of 10 epochs (batch 32: 38 steps an epoch), 5 models
+_DIGITS_PAD = dict(init_ratio=0.75, add_end_epoch=10, removals=((20, 0.1),), alpha_strategy='depth', score='el2n', score_models=5,
+                   score_epochs=10, el2n_epoch=2, score_batch=32)
 DIGITS_PRESETS = {
     ('dc', 1): dict(init='real', lr_img=0.1, iterations=200),
     ('dc', 10): dict(init='real', lr_img=0.1, iterations=20),
@@ -65,8 +103,10 @@ DIGITS_PRESETS = {
     ('dm', 10): dict(init='real', lr_img=1.0, iterations=400),
     **{(tm, 1): dict(_DIGITS_TM, lr_img=1000.0, iterations=200) for tm in ('mtt', 'tesla')},
     **{(tm, 10): dict(_DIGITS_TM, lr_img=10.0, batch_syn=25, iterations=100) for tm in ('mtt', 'tesla')},
-    ('datm', 1): dict(_DIGITS_TM, lr_img=1000.0, iterations=200, lr_y=5., threshold=1.0, window=None),
-    ('datm', 10): dict(_DIGITS_TM, lr_img=10.0, batch_syn=25, iterations=100, lr_y=2., threshold=1.0, window=(5, 100), min_start_epoch=0),
+    ('datm', 1): _DIGITS_DATM1,
+    ('datm', 10): _DIGITS_DATM10,
+    ('pad', 1): dict(_DIGITS_DATM1, **_DIGITS_PAD, alpha=0.0),
+    ('pad', 10): dict(_DIGITS_DATM10, **_DIGITS_PAD, alpha=0.25),
 }
 # validation accuracy (3 ConvNets, the method's protocol) per candidate lr_img, from
 # `python benchmarks/select_digits_presets.py --methods dm --ipcs 1 --lrs 1,3,10 --models 3` (2026-11-21);
@@ -91,6 +131,13 @@ def preset(method, dataset, ipc) -> dict:
         p.update(DIGITS_PRESETS[near])
     return p
 
+def _difficulty_order(real, cfg, common):
+    "Per class, training positions easy → hard by the configured training score (cached; seed 0: a property of the data)."
+    scores = TrainingScores.cached(real, models=cfg.get('score_models', 5), epochs=cfg.get('score_epochs', 10),
+                                   el2n_epoch=cfg.get('el2n_epoch', 2), batch=cfg.get('score_batch', 32), net=common['net'],
+                                   width=common['width'], device=common['device'])
+    return scores.order(real, cfg.get('score', 'el2n'))
+
 def build(method, real, ipc, seed=0, device=None, **overrides):
     "(parameterization, matcher, iterations, config) for a method on `real` at `ipc`, preset + overrides."
     base = preset(method, real.name, ipc)
@@ -101,17 +148,23 @@ def build(method, real, ipc, seed=0, device=None, **overrides):
     smallest = min(real.class_counts())
     if not 1 <= ipc <= smallest: raise ValueError(f'ipc={ipc} is not possible: the smallest class of {real.name} has {smallest} training images')
     common = dict(seed=seed, device=device, net=cfg.get('net', 'ConvNet'), width=cfg.get('width', 128))
+    order = _difficulty_order(real, cfg, common) if (method == 'pad' or cfg.get('drop_hard') or cfg.get('drop_easy')) else None
     if method in ('dc', 'dsa'):
         matcher = GradientMatcher(dsa=method == 'dsa', metric=cfg.get('metric', 'ours'), batch_real=cfg['batch_real'],
-                                  outer_loop=cfg.get('outer_loop'), inner_loop=cfg.get('inner_loop'), **common)
+                                  outer_loop=cfg.get('outer_loop'), inner_loop=cfg.get('inner_loop'), alpha=cfg.get('alpha'), **common)
     elif method == 'dm':
-        matcher = DistributionMatcher(batch_real=cfg['batch_real'], **common)
+        matcher = DistributionMatcher(batch_real=cfg['batch_real'], alpha=cfg.get('alpha'), layers=cfg.get('layers'), **common)
     else:
         tm = {k: cfg[k] for k in ('syn_steps', 'expert_epochs', 'max_start_epoch', 'min_start_epoch', 'batch_syn', 'mode', 'n_experts',
                                   'expert_train_epochs', 'expert_lr', 'expert_batch')}
-        matcher = TrajectoryMatcher(window=cfg.get('window'), threshold=cfg.get('threshold'), name=method, **tm, **common)
+        sched = (DataScheduler(order, init_ratio=cfg['init_ratio'], add_end_epoch=cfg['add_end_epoch'], removals=cfg['removals'])
+                 if method == 'pad' else None)
+        matcher = TrajectoryMatcher(window=cfg.get('window'), threshold=cfg.get('threshold'), name=method, alpha=cfg.get('alpha'),
+                                    alpha_strategy=cfg.get('alpha_strategy', 'depth'), scheduler=sched, **tm, **common)
+    if cfg.get('drop_hard') or cfg.get('drop_easy'):         # FIEX for gradient / distribution matching: what the matcher samples
+        matcher.train_filter = lambda r: filter_train(r, order, cfg.get('drop_hard', 0.0), cfg.get('drop_easy', 0.0))
     pix = dict(lr_img=cfg['lr_img'], **({'syn_lr': cfg['syn_lr'], 'lr_lr': cfg['lr_lr']} if 'syn_lr' in cfg else {}))
-    if method == 'datm':             # real images the experts get right, with the experts' mean logits as learnable labels
+    if method in ('datm', 'pad'):    # real images the experts get right, with the experts' mean logits as learnable labels
         x, logits = datm_init(real, matcher.load_experts(real), matcher.student(real), ipc, seed=seed)
         param = Pixels(x, logits, learn_labels=True, lr_label=cfg['lr_y'], momentum_label=0.9, **pix)
     else: param = Pixels.from_real(real, ipc, init=cfg['init'], seed=seed, **pix)

@@ -33,6 +33,28 @@ class _Net(nn.Module):
     def embed(self, x): return self.features(x).flatten(1)
     def forward(self, x): return self.classifier(self.embed(x))
 
+    def _blocks(self) -> list:
+        "The feature extractor as blocks of modules; a block ends where the next convolution or linear layer starts."
+        if not isinstance(getattr(self, 'features', None), nn.Sequential):
+            raise ValueError(f'{type(self).__name__} has no sequential feature extractor to split into blocks')
+        blocks = []
+        for m in self.features:
+            if isinstance(m, (nn.Conv2d, nn.Linear)) or not blocks: blocks.append([])
+            blocks[-1].append(m)
+        return blocks
+
+    def layer_outputs(self, x) -> list:
+        "The output of every feature block (the last one is `embed(x)` before flattening)."
+        outs = []
+        for block in self._blocks():
+            for m in block: x = m(x)
+            outs.append(x)
+        return outs
+
+    def block_params(self) -> list:
+        "Number of parameters of every feature block, in `parameters()` order (the classifier follows them)."
+        return [sum(p.numel() for m in block for p in m.parameters()) for block in self._blocks()]
+
 # %% ../nbs/02_nets.ipynb #9e460d5a
 class ConvNet(_Net):
     "The DC-benchmark ConvNet: `depth` × (conv3×3 → norm → act → pool), then a linear classifier."

@@ -4,11 +4,10 @@
 
 # %% ../nbs/10_trajectory.ipynb #0e3706d2
 from __future__ import annotations
-import json, hashlib
 from pathlib import Path
 import torch
 from tqdm.auto import tqdm
-from .core import atomic_path, write_json, versions
+from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key
 from .nets import get_net, flat_params
 from .augment import DSA
 from .evaluate import Protocol, train_net
@@ -17,6 +16,11 @@ from .evaluate import Protocol, train_net
 __all__ = ['ExpertBuffer']
 
 # %% ../nbs/10_trajectory.ipynb #123354ca
+def _scheduler_config(s):
+    "What a data scheduler contributes to an expert recipe: its full `config()` (so a changed curriculum is a different buffer)."
+    if s is None: return None
+    return s.config() if hasattr(s, 'config') else getattr(s, 'name', type(s).__name__)
+
 class ExpertBuffer:
     "Expert trajectories: a tensor (n_experts, epochs + 1, n_params) of flat parameter snapshots, and their recipe."
     def __init__(self, snapshots: torch.Tensor, config: dict):
@@ -36,7 +40,7 @@ class ExpertBuffer:
     @staticmethod
     def recipe(real, n_experts=5, epochs=12, net='ConvNet', width=128, lr=0.01, batch=256, dsa=True, seed=0, scheduler=None) -> dict:
         return dict(data=real.manifest(), n_experts=n_experts, epochs=epochs, net=net, width=width, lr=lr, batch=batch,
-                    dsa=real.dsa_strategy if dsa else None, seed=seed, scheduler=getattr(scheduler, 'name', None) if scheduler else None)
+                    dsa=real.dsa_strategy if dsa else None, seed=seed, scheduler=_scheduler_config(scheduler))
 
     @classmethod
     def record(cls, real, n_experts=5, epochs=12, net='ConvNet', width=128, lr=0.01, batch=256, dsa=True, seed=0,
@@ -61,32 +65,16 @@ class ExpertBuffer:
         return cls(torch.stack(out), cfg)
 
     def save(self, path) -> Path:
-        from safetensors.torch import save_file
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            save_file({'snapshots': self.snapshots.contiguous()}, str(tmp), metadata={'dd_nb.experts': json.dumps(self.config)})
-        write_json(path.with_suffix('.json'), {**self.config, 'shape': list(self.snapshots.shape), 'versions': versions()})
-        return path
+        return save_tensors(path, {'snapshots': self.snapshots}, 'experts', self.config, shape=list(self.snapshots.shape))
 
     @classmethod
     def load(cls, path) -> 'ExpertBuffer':
-        from safetensors import safe_open
-        try:
-            with safe_open(str(path), framework='pt') as f:
-                meta = f.metadata() or {}; snaps = f.get_tensor('snapshots')
-        except Exception as e: raise ValueError(f'{path} is not a readable expert buffer: {e}') from None
-        if 'dd_nb.experts' not in meta: raise ValueError(f'{path} is not a dd_nb expert buffer (no recipe in its metadata)')
-        return cls(snaps, json.loads(meta['dd_nb.experts']))
+        t, cfg = load_tensors(path, 'experts', 'expert buffer')
+        return cls(t['snapshots'], cfg)
 
     @classmethod
     def cached(cls, real, folder, progress=True, device=None, **recipe) -> 'ExpertBuffer':
         "Load the buffer recorded with exactly this data and recipe from `folder`, or record and save it."
         cfg = cls.recipe(real, **recipe)
-        key = hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        path = Path(folder)/f'experts-{key}.safetensors'
-        if path.is_file():
-            buf = cls.load(path)
-            if json.dumps(buf.config, sort_keys=True, default=str) == json.dumps(cfg, sort_keys=True, default=str): return buf
-        buf = cls.record(real, progress=progress, device=device, **recipe)
-        buf.save(path)
-        return buf
+        return cached_by_recipe(Path(folder)/f'experts-{recipe_key(cfg)}.safetensors', cfg, cls.load,
+                                lambda: cls.record(real, progress=progress, device=device, **recipe))

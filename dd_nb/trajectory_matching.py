@@ -4,11 +4,11 @@
 
 # %% ../nbs/11_trajectory_matching.ipynb #a7c99819
 from __future__ import annotations
-import warnings
+import warnings, math
 import torch, torch.nn.functional as F
 from torch.func import functional_call
 from .core import check_choice
-from .matcher import Matcher
+from .matcher import Matcher, depth_mask
 from .nets import get_net, unflatten
 from .augment import DSA
 from .evaluate import soft_cross_entropy, cache_dir
@@ -26,8 +26,8 @@ class TrajectoryMatcher(Matcher):
     MODES = ['unroll', 'tesla', 'tesla-detached']
     def __init__(self, syn_steps=20, expert_epochs=2, max_start_epoch=10, min_start_epoch=0, batch_syn=None, mode='unroll',
                  experts: ExpertBuffer | None = None, n_experts=10, expert_train_epochs=30, expert_lr=0.01, expert_batch=256,
-                 window=None, threshold=None, dsa=True, strategy=None, mask=None, net='ConvNet', width=128,
-                 name='mtt', seed=0, device=None, compile=False, progress=True):
+                 window=None, threshold=None, dsa=True, strategy=None, mask=None, alpha=None, alpha_strategy='depth', scheduler=None,
+                 net='ConvNet', width=128, name='mtt', seed=0, device=None, compile=False, progress=True):
         super().__init__(seed, device, compile)
         self.mode = check_choice('trajectory matching mode', mode, self.MODES)
         if syn_steps < 1 or expert_epochs < 1: raise ValueError('syn_steps and expert_epochs must be at least 1')
@@ -38,13 +38,18 @@ class TrajectoryMatcher(Matcher):
         self.experts, self.window, self.threshold, self.dsa, self.strategy = experts, window, threshold, dsa, strategy
         self.expert_recipe = dict(n_experts=n_experts, epochs=expert_train_epochs, lr=expert_lr, batch=expert_batch, seed=seed)
         self.mask, self.net_name, self.width, self.progress = mask, net, width, progress
+        self.alpha, self.alpha_strategy = alpha, check_choice('alpha strategy', alpha_strategy, ['depth', 'loss'])
+        if alpha is not None and not 0 <= alpha < 1: raise ValueError(f'alpha must be in [0, 1), got {alpha}')
+        if mask is not None and alpha is not None: raise ValueError('give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both')
+        self.scheduler = scheduler          # PAD's FIEX: the curriculum the experts are trained on
 
     # --- experts ----------------------------------------------------------------------------------
     def load_experts(self, real) -> ExpertBuffer:
         "The expert buffer: the one given, or the cached one for this data and recipe (recorded on first use)."
         if self.experts is None:
             self.experts = ExpertBuffer.cached(real, cache_dir()/'experts', progress=self.progress, device=self.device,
-                                               net=self.net_name, width=self.width, dsa=self.dsa, **self.expert_recipe)
+                                               net=self.net_name, width=self.width, dsa=self.dsa, scheduler=self.scheduler,
+                                               **self.expert_recipe)
         b = self.experts
         if b.config.get('data') not in (None, real.manifest()):
             raise ValueError(f"the expert buffer was recorded on other data ({b.config['data'].get('dataset')}, "
@@ -68,6 +73,7 @@ class TrajectoryMatcher(Matcher):
         b = self.load_experts(real)
         if b.snapshots.shape[-1] != n:
             raise ValueError(f'the experts have {b.snapshots.shape[-1]} parameters but a {self.net_name} of width {self.width} has {n}')
+        if self.alpha is not None and self.alpha_strategy == 'depth': self.mask = depth_mask(n, self.alpha)
         if self.mask is not None:
             self.mask = torch.as_tensor(self.mask, dtype=torch.bool, device=self.device)
             if self.mask.shape != (n,): raise ValueError(f'mask must be a flat boolean vector of {n} parameters, got {tuple(self.mask.shape)}')
@@ -80,7 +86,8 @@ class TrajectoryMatcher(Matcher):
                     min_start_epoch=self.min_start_epoch, max_start_epoch=self.max_start_epoch, batch_syn=self.batch_syn,
                     window=self.window, threshold=self.threshold, net=self.net_name, width=self.width,
                     strategy=self.aug.strategy if getattr(self, 'aug', None) else None, experts=self.expert_recipe,
-                    masked=None if self.mask is None else int(self.mask.sum()))
+                    alpha=self.alpha, alpha_strategy=self.alpha_strategy, scheduler=None if self.scheduler is None else self.scheduler.config(),
+                    matched=None if self.mask is None else int(self.mask.sum()))
 
     # --- one iteration -----------------------------------------------------------------------------
     def upper_start(self, it) -> int:
@@ -118,7 +125,12 @@ class TrajectoryMatcher(Matcher):
 
     def distance(self, theta):
         "The normalised loss of student parameters `theta` (a list); sets `layer_losses`."
-        masks = self.split(self.mask) if self.mask is not None else [None] * len(theta)
+        mask = self.mask
+        if self.alpha and self.alpha_strategy == 'loss':     # the released PAD code: drop the α fraction of smallest squared errors
+            err = torch.cat([((t - s) ** 2).detach().reshape(-1) for t, s in zip(theta, self.target)])
+            mask = torch.zeros_like(err, dtype=torch.bool)
+            mask[err.topk(len(err) - math.floor(self.alpha * len(err) + 1e-9)).indices] = True
+        masks = self.split(mask) if mask is not None else [None] * len(theta)
         sq = lambda a, b, m: ((a - b) ** 2 if m is None else (a - b) ** 2 * m).sum()
         num = torch.stack([sq(t, s, m) for t, s, m in zip(theta, self.target, masks)])
         d = torch.stack([sq(t, s, m) for t, s, m in zip(self.theta0, self.target, masks)]).sum()

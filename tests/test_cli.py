@@ -96,3 +96,18 @@ def test_trajectory_methods_from_the_command_line(tmp_path, monkeypatch):
     assert len(list((tmp_path/'cache'/'experts').glob('experts-*.safetensors'))) == 1      # one recipe, recorded once
     r = run_cli('dd_nb_distill', '--method', 'mtt', '--set', 'synsteps=3', '--out', str(tmp_path/'c'))
     assert r.returncode == 2 and "mtt has no setting 'synsteps'" in r.stderr
+
+
+def test_pad_from_the_command_line(tmp_path, monkeypatch):
+    "PAD end to end: EL2N scores and curriculum experts recorded in the cache, the mask and scheduler in the report."
+    monkeypatch.setenv('DD_NB_CACHE', str(tmp_path/'cache'))
+    pad = '--set', ('n_experts=1 expert_train_epochs=3 max_start_epoch=2 expert_epochs=1 syn_steps=3 width=16 window=None '
+                    'score_models=1 score_epochs=2 el2n_epoch=1 add_end_epoch=2 removals=((2,0.1),) alpha=0.25')
+    r = run_cli('dd_nb_distill', '--method', 'pad', '--ipc', '1', '--iterations', '3', '--protocol', 'fast', '--models', '1',
+                '--no-full', '--out', str(tmp_path/'pad'), *pad)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path/'pad'/'report.json').read_text())
+    assert rep['method'] == 'pad' and rep['config']['alpha'] == 0.25 and rep['config']['add_end_epoch'] == 2
+    assert len(list((tmp_path/'cache'/'scores').glob('scores-*.safetensors'))) == 1
+    buf = json.loads(next((tmp_path/'cache'/'experts').glob('experts-*.json')).read_text())
+    assert buf['scheduler']['init_ratio'] == 0.75 and buf['scheduler']['removals'] == [[2, 0.1]]
