@@ -52,8 +52,13 @@ class DistilledSet:
     @property
     def ipc(self) -> int: return len(self.images) // self.num_classes
     @property
+    def images_derived(self) -> bool:
+        "True when the images are decoded from `state` (GAN latents, HMN memories): then the state, not the images, is what is stored."
+        return bool(self.manifest.get('images_derived'))
+    @property
     def storage_bytes(self) -> int:
-        ts = [self.images, self.labels] + ([self.lr] if self.lr is not None else []) + list(self.state.values())
+        "Bytes of what the set needs: labels, lr, state, and the images unless they are derived from the state (a decoder or generator is a separate cost)."
+        ts = ([] if self.images_derived else [self.images]) + [self.labels] + ([self.lr] if self.lr is not None else []) + list(self.state.values())
         return int(sum(t.numel() * t.element_size() for t in ts))
 
     def full_manifest(self) -> dict:

@@ -96,10 +96,10 @@ _DIGITS_PAD = dict(init_ratio=0.75, add_end_epoch=10, removals=((20, 0.1),), alp
                    score_epochs=10, el2n_epoch=2, score_batch=32)
 DIGITS_PRESETS = {
     ('dc', 1): dict(init='real', lr_img=0.1, iterations=200),
-    ('dc', 10): dict(init='real', lr_img=0.1, iterations=20),
+    ('dc', 10): dict(init='real', lr_img=0.01, iterations=20),
     ('dsa', 1): dict(init='real', lr_img=0.1, iterations=200),
     ('dsa', 10): dict(init='real', lr_img=0.1, iterations=20),
-    ('dm', 1): dict(init='real', lr_img=10.0, iterations=400),
+    ('dm', 1): dict(init='real', lr_img=10.0, iterations=1000),
     ('dm', 10): dict(init='real', lr_img=1.0, iterations=400),
     **{(tm, 1): dict(_DIGITS_TM, lr_img=1000.0, iterations=200) for tm in ('mtt', 'tesla')},
     **{(tm, 10): dict(_DIGITS_TM, lr_img=10.0, batch_syn=25, iterations=100) for tm in ('mtt', 'tesla')},
@@ -113,11 +113,14 @@ DIGITS_PRESETS = {
 # (method, ipc) pairs not listed here still use the official lr_img, unselected
 # MTT's lr_img from `... --methods mtt --ipcs 1 --grid "lr_img=100,1000" --iterations 200 --models 2` and
 # `... --methods mtt --ipcs 10 --grid "lr_img=10,100,1000" --set "batch_syn=25" --iterations 100 --models 2` (2026-11-21);
+# DM's 1000 iterations from `... --methods dm --ipcs 1 --grid "lr_img=10" --iterations 1000 --models 3`;
+# DC's from `... --methods dc --ipcs 10 --grid "lr_img=0.01,0.1" --iterations 20 --models 3` (2026-11-21);
 # TESLA has MTT's gradient, so it takes MTT's choice; DATM takes MTT's lr_img with its own CIFAR lr_y / threshold (unselected)
 DIGITS_SELECTION = {
-    ('dm', 1): {1.0: 0.8358, 3.0: 0.8456, 10.0: 0.8480},
+    ('dm', 1): {1.0: 0.8358, 3.0: 0.8456, 10.0: 0.8480, '10.0, 1000 it': 0.8627},   # 400 it unless said
     ('mtt', 1): {100.0: 0.8787, 1000.0: 0.886},
     ('mtt', 10): {10.0: 0.9669, 100.0: 0.9522, 1000.0: 0.9375},      # random real ipc 10 on val: 0.9632
+    ('dc', 10): {0.01: 0.9461, 0.1: 0.9020},                          # 20 it; the random init subset on val (dc-classic): 0.9167
 }
 
 def preset(method, dataset, ipc) -> dict:
