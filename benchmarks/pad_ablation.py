@@ -26,7 +26,8 @@ from dd_nb.data import digits
 from dd_nb.methods import build, preset
 from dd_nb.distill import Distiller
 from dd_nb.evaluate import Evaluator
-from dd_nb.cli import DEFAULT_PROTOCOL
+from dd_nb.methods import DEFAULT_PROTOCOL
+from dd_nb.evaluate import get_protocol
 
 # ablation budget: below the digits presets' iterations (README table) so that 72 distillations fit on 2 cores;
 # DSA at IPC 10 runs 5 iterations as the official digits run in peer-targets.md (each one is 10 outer loops)
@@ -46,10 +47,16 @@ def variant(family, ipc, name):
     return method, o
 
 _RANDOM = {}
+def _random_key(method, ipc, seed, models):
+    "Protocols with the same recipe (dsa and dm) share their random-real baseline."
+    p = get_protocol(DEFAULT_PROTOCOL[method])
+    return json.dumps([{k: v for k, v in p.__dict__.items() if k != 'name'}, ipc, seed, models], sort_keys=True)
+
 def random_baseline(ev, method, ipc, seed):
-    "The random-real baseline of one (protocol, ipc, seed), computed once."
-    k = (DEFAULT_PROTOCOL[method], ipc, seed, ev.models)
-    if k not in _RANDOM: _RANDOM[k] = ev.random_baseline(ipc)
+    "(mean, std) of the random-real baseline of one (protocol recipe, ipc, seed, models), computed once (also across restarts)."
+    k = _random_key(method, ipc, seed, ev.models)
+    if k not in _RANDOM:
+        r = ev.random_baseline(ipc); _RANDOM[k] = (r.mean, r.std)
     return _RANDOM[k]
 
 def run_one(real, family, ipc, name, seed, scale, models):
@@ -62,9 +69,9 @@ def run_one(real, family, ipc, name, seed, scale, models):
     x, y = p()
     ev = Evaluator(real, DEFAULT_PROTOCOL[method], models=models, seed=seed, progress=False)
     r = ev.evaluate(x.detach(), y.detach(), lr=None if p.lr is None else p.lr.detach())
-    rnd = random_baseline(ev, method, ipc, seed)
+    rnd_mean, rnd_std = random_baseline(ev, method, ipc, seed)
     return dict(family=family, ipc=ipc, variant=name, seed=seed, method=method, overrides=o, iterations=its,
-                seconds_per_iteration=secs, acc=r.mean, acc_std=r.std, random=rnd.mean, random_std=rnd.std, models=models)
+                seconds_per_iteration=secs, acc=r.mean, acc_std=r.std, random=rnd_mean, random_std=rnd_std, models=models)
 
 def table(rows):
     out = ['| family | IPC | variant | method + overrides | acc % (mean ± std over seeds) | seeds | random real % |', '|---|---|---|---|---|---|---|']
@@ -94,6 +101,7 @@ def main():
     if not a.table:
         real = digits()
         done = {(r['family'], r['ipc'], r['variant'], r['seed']) for r in rows}
+        for r in rows: _RANDOM.setdefault(_random_key(r['method'], r['ipc'], r['seed'], r['models']), (r['random'], r['random_std']))
         for seed in map(int, a.seeds.split(',')):               # seeds outermost: an interrupted grid stays balanced
             for family in a.families.split(','):
                 for ipc in map(int, a.ipcs.split(',')):

@@ -13,7 +13,7 @@ from dd_nb.data import digits
 from dd_nb.methods import build
 from dd_nb.distill import Distiller
 from dd_nb.evaluate import Evaluator
-from dd_nb.cli import DEFAULT_PROTOCOL
+from dd_nb.methods import DEFAULT_PROTOCOL
 
 
 def parse_grid(text):

@@ -17,8 +17,8 @@ from .nets import NETS
 from .core import check_choice
 
 # %% auto #0
-__all__ = ['DEFAULT_PROTOCOL', 'dd_nb_evaluate', 'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides',
-           'dd_nb_distill', 'distill_main']
+__all__ = ['PARAMS', 'dd_nb_evaluate', 'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides', 'dd_nb_distill',
+           'distill_main']
 
 # %% ../nbs/90_cli.ipynb #07922a76
 @call_parse
@@ -102,7 +102,8 @@ def evaluate_main():
     return run_script(dd_nb_evaluate)
 
 # %% ../nbs/90_cli.ipynb #5a8ac07f
-DEFAULT_PROTOCOL = {'dc': 'dc-classic', 'dsa': 'dsa', 'dm': 'dm', 'mtt': 'mtt', 'tesla': 'mtt', 'datm': 'datm', 'pad': 'datm'}
+from .methods import DEFAULT_PROTOCOL     # defined beside the methods (notebook 16)
+PARAMS = ['pixels', 'glad', 'hpd']
 
 def parse_overrides(text) -> dict:
     "`'syn_steps=10 window=(2,50) mode=tesla'` → {'syn_steps': 10, 'window': (2, 50), 'mode': 'tesla'} (Python literals, else strings)."
@@ -120,6 +121,7 @@ def dd_nb_distill(
     dataset: Param('registered name (digits, cifar10, …) or an ImageFolder path', str) = 'digits',
     data_root: Param('folder holding the dataset files (not needed for digits)', str) = None,
     method: Param('distillation method: dc, dsa, dm, mtt, tesla, datm, pad', str) = 'dsa',
+    param: Param('parameterization: pixels; glad (latents at one generator stage, --set "stage=2"); hpd (H-PD: progressive over the stages)', str) = 'pixels',
     ipc: Param('synthetic images per class', int) = 10,
     out: Param('output folder', str) = 'runs/distill',
     iterations: Param('distillation iterations (default: the preset)', int) = None,
@@ -142,24 +144,40 @@ def dd_nb_distill(
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     check_choice('method', method, METHODS)
+    check_choice('parameterization', param, PARAMS)
+    if param == 'hpd' and resume: raise ValueError('--resume is not available for --param hpd (each space is short; run it again)')
     protocol = protocol or DEFAULT_PROTOCOL[method]
     get_protocol(protocol)
     extra = parse_overrides(set)
     real = load_data(dataset, root=data_root, zca=zca or bool(extra.get('zca')))
-    param, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img, **extra)
     out = Path(out)
-    d = Distiller(param, matcher, real, its, seed=seed, out=out, checkpoint_every=checkpoint_every, progress=not quiet, config=cfg)
-    d.run(resume=resume)
-    ds = param.to_distilled(real, method=method, config={**cfg, **matcher.config()}, seeds={'distill': seed, 'evaluation': seed})
+    name = method if param == 'pixels' else f'{param}-{method}'
+    if param == 'hpd':                                                        # H-PD: its own loop over the generator's spaces
+        from dd_nb.hpd import HPD, hpd_plot
+        h = HPD(real, method, ipc, seed=seed, progress=not quiet, iterations=iterations, **({'lr_img': lr_img} if lr_img else {}), **extra)
+        t0 = time.time(); syn = h.run(); n_its = sum(len(r.losses) for r in h.results)
+        spi, cfg, matcher = (time.time() - t0) / max(1, n_its), h.config, h.matcher
+        cfg['spaces_result'] = [dict(stage=r.stage, best_step=r.best_step, val_accuracy=r.val_accuracy) for r in h.results]
+        out.mkdir(parents=True, exist_ok=True)
+        fig = hpd_plot(h); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
+    else:
+        if param == 'glad':
+            from dd_nb.glad import build_glad
+            syn, matcher, its, cfg = build_glad(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img, **extra)
+        else: syn, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img, **extra)
+        d = Distiller(syn, matcher, real, its, seed=seed, out=out, checkpoint_every=checkpoint_every, progress=not quiet, config=cfg)
+        d.run(resume=resume)
+        n_its = d.it
+        spi = float(np.mean([h['seconds'] for h in d.history]))
+        fig = loss_plot(d.history, f'{name.upper()} on {real.name}, ipc {ipc}'); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
+    ds = syn.to_distilled(real, method=name, config={**cfg, **matcher.config()}, seeds={'distill': seed, 'evaluation': seed})
     ds.save(out/'distilled.safetensors')
-    fig = image_grid(ds.denormalize(), ds.labels, real.classes, title=f'{method.upper()} · {real.name} · ipc {ipc} · {d.it} iterations')
+    fig = image_grid(ds.denormalize(), ds.labels, real.classes, title=f'{name.upper()} · {real.name} · ipc {ipc} · {n_its} iterations')
     fig.savefig(out/'grid.png', dpi=100); plt.close(fig)
-    fig = loss_plot(d.history, f'{method.upper()} on {real.name}, ipc {ipc}'); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
-    spi = float(np.mean([h['seconds'] for h in d.history]))
     try:                                                                      # peak RSS in MB (Linux reports KB), before any evaluation
         import resource; peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     except ImportError: peak = None                                           # not on Windows
-    rep = dict(dataset=real.name, method=method, ipc=ipc, iterations=d.it, seconds_per_iteration=spi, storage_bytes=ds.storage_bytes,
+    rep = dict(dataset=real.name, method=name, ipc=ipc, iterations=n_its, seconds_per_iteration=spi, storage_bytes=ds.storage_bytes,
                peak_rss_mb=peak)
     if not no_eval:
         ev = Evaluator(real, protocol, models=models, seed=seed, progress=not quiet)
@@ -167,7 +185,7 @@ def dd_nb_distill(
         print(format_report(rep))
     rep['config'] = ds.manifest['config']
     write_json(out/'report.json', rep)
-    print(f'{d.it} iterations, {spi:.3f} s/iteration; wrote {out}/distilled.safetensors, grid.png, loss.png, report.json')
+    print(f'{n_its} iterations, {spi:.3f} s/iteration; wrote {out}/distilled.safetensors, grid.png, loss.png, report.json')
     return rep
 
 def distill_main():

@@ -11,7 +11,7 @@ from .generator import LayeredGenerator, to_data, fingerprint, cached_generator
 from .methods import build
 
 # %% auto #0
-__all__ = ['GLAD_LRS', 'GanLatents', 'build_glad']
+__all__ = ['GLAD_LRS', 'GENERATOR_STEPS', 'GanLatents', 'build_glad']
 
 # %% ../nbs/17_glad.ipynb #a82e2b81
 class GanLatents(Parameterization):
@@ -73,18 +73,20 @@ class GanLatents(Parameterization):
                                     generator_stages=G.num_stages, generator_floats=sum(p.numel() for p in G.parameters()),
                                     generator_recipe=getattr(G, 'recipe', None), **manifest)
 
-# %% ../nbs/17_glad.ipynb #93842798
+# %% ../nbs/17_glad.ipynb #6ebbab18
 GLAD_LRS = {'dc': dict(lr_img=1.0, lr_w=0.001), 'dsa': dict(lr_img=1.0, lr_w=0.001), 'dm': dict(lr_img=10.0, lr_w=0.01),
             'mtt': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6), 'tesla': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6)}
-_GAN_KEYS = {'stage', 'init', 'n_avg', 'lr_w', 'lr_img', 'lr_lr'}
+_GAN_KEYS = {'stage', 'init', 'n_avg', 'lr_w', 'lr_img', 'lr_lr', 'generator_steps'}
+GENERATOR_STEPS = 3000          # the default digits / small-image generator recipe (notebook 14)
 
 def build_glad(method, real, ipc, stage=None, generator: LayeredGenerator | None = None, seed=0, iterations=None, device=None,
                **overrides):
     "(GanLatents, matcher, iterations, config) for `method` in the latent space of `generator` at `stage` (default: the middle one)."
     if method not in GLAD_LRS: raise ValueError(f"{method!r} has no GAN-latent form; choose one of: {', '.join(GLAD_LRS)}")
-    G = generator if generator is not None else cached_generator(real, device=device)
-    stage = G.num_stages // 2 if stage is None else stage
     gan = {**GLAD_LRS[method], **{k: v for k, v in overrides.items() if k in _GAN_KEYS and v is not None}}
+    steps = gan.pop('generator_steps', GENERATOR_STEPS)
+    G = generator if generator is not None else cached_generator(real, steps=steps, device=device)
+    stage = G.num_stages // 2 if stage is None else stage
     rest = {k: v for k, v in overrides.items() if k not in _GAN_KEYS}
     pix, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, device=device, **rest)
     syn_lr = float(pix.lr) if pix.lr is not None else None

@@ -13,10 +13,12 @@ from .scores import TrainingScores
 from .pad import DataScheduler, filter_train
 
 # %% auto #0
-__all__ = ['METHODS', 'PAPER_PRESETS', 'DIGITS_PRESETS', 'DIGITS_SELECTION', 'preset', 'build']
+__all__ = ['METHODS', 'DEFAULT_PROTOCOL', 'PAPER_PRESETS', 'DIGITS_PRESETS', 'DIGITS_SELECTION', 'preset', 'build']
 
 # %% ../nbs/16_methods.ipynb #fc389896
 METHODS = ['dc', 'dsa', 'dm', 'mtt', 'tesla', 'datm', 'pad']
+# the evaluation protocol each method's paper reports with (notebook 05)
+DEFAULT_PROTOCOL = {'dc': 'dc-classic', 'dsa': 'dsa', 'dm': 'dm', 'mtt': 'mtt', 'tesla': 'mtt', 'datm': 'datm', 'pad': 'datm'}
 
 _EXPERTS = dict(n_experts=100, expert_train_epochs=50, expert_lr=0.01, expert_batch=256)
 _TM = dict(init='real', syn_steps=20, expert_epochs=3, max_start_epoch=25, min_start_epoch=0, lr_img=1000., lr_lr=1e-5,

@@ -111,3 +111,26 @@ def test_pad_from_the_command_line(tmp_path, monkeypatch):
     assert len(list((tmp_path/'cache'/'scores').glob('scores-*.safetensors'))) == 1
     buf = json.loads(next((tmp_path/'cache'/'experts').glob('experts-*.json')).read_text())
     assert buf['scheduler']['init_ratio'] == 0.75 and buf['scheduler']['removals'] == [[2, 0.1]]
+
+
+def test_gan_parameterizations_from_the_command_line(tmp_path):
+    "GLaD resumes bit-identically like pixels; H-PD walks every space and stores its chosen latents."
+    gan = ['--method', 'dm', '--ipc', '1', '--quiet']
+    small = 'generator_steps=20 n_avg=5 stage=1'
+    args = [*gan, '--param', 'glad', '--no-eval', '--checkpoint-every', '1', '--set', small]
+    assert run_cli('dd_nb_distill', *args, '--iterations', '3', '--out', str(tmp_path/'a')).returncode == 0
+    assert run_cli('dd_nb_distill', *args, '--iterations', '1', '--out', str(tmp_path/'b')).returncode == 0
+    r = run_cli('dd_nb_distill', *args, '--iterations', '3', '--resume', '--out', str(tmp_path/'b'))
+    assert r.returncode == 0, r.stderr
+    a = DistilledSet.load(tmp_path/'a'/'distilled.safetensors'); b = DistilledSet.load(tmp_path/'b'/'distilled.safetensors')
+    assert torch.equal(a.state['f'], b.state['f']) and torch.equal(a.state['ws'], b.state['ws']) and a.images_derived
+    hpd = 'generator_steps=20 n_avg=5 steps_per_space=2 classifier_epochs=2 eval_models=1 eval_protocol=fast'
+    r = run_cli('dd_nb_distill', *gan, '--param', 'hpd', '--set', hpd, *FAST[:4], '--no-full', '--out', str(tmp_path/'h'))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path/'h'/'report.json').read_text())
+    spaces = rep['config']['spaces_result']
+    assert [s['stage'] for s in spaces] == [0, 1, 2, 3] and rep['method'] == 'hpd-dm' and rep['iterations'] == 8
+    chosen = max(spaces, key=lambda s: s['val_accuracy'])['stage']
+    assert int(DistilledSet.load(tmp_path/'h'/'distilled.safetensors').state['stage']) == chosen == rep['config']['chosen_stage']
+    r = run_cli('dd_nb_distill', *gan, '--param', 'hpd', '--resume', '--out', str(tmp_path/'h'))
+    assert r.returncode != 0 and 'not available' in r.stderr
