@@ -1,0 +1,53 @@
+"""What the ablation scripts share: resumable JSON-lines results, random-real baselines computed once per recipe,
+evaluation of a distilled parameterization under the method's protocol, and the mean ± std-over-seeds table."""
+import json, statistics
+from pathlib import Path
+from dd_nb.evaluate import Evaluator, get_protocol
+from dd_nb.methods import DEFAULT_PROTOCOL
+
+
+class Results:
+    "Rows in JSON-lines files (the first one is appended to); `done(key)` says whether a cell already ran."
+    def __init__(self, paths: str, key):
+        self.files = [Path(f) for f in paths.split(',')]
+        self.files[0].parent.mkdir(parents=True, exist_ok=True)
+        self.rows = [json.loads(l) for f in self.files if f.is_file() for l in f.read_text().splitlines() if l.strip()]
+        self.key = key
+        self.random = {}
+        for r in self.rows: self.random.setdefault(_random_key(r['method'], r['ipc'], r['seed'], r['models']), (r['random'], r['random_std']))
+
+    def done(self, *cell) -> bool: return any(self.key(r) == cell for r in self.rows)
+
+    def add(self, row: dict):
+        self.rows.append(row)
+        with open(self.files[0], 'a') as f: f.write(json.dumps(row) + '\n')
+
+    def evaluate(self, real, method, param, ipc, seed, models) -> dict:
+        "Test accuracy of `param`'s set under `method`'s protocol, beside the random-real baseline of the same recipe (computed once)."
+        ev = Evaluator(real, DEFAULT_PROTOCOL[method], models=models, seed=seed, progress=False)
+        x, y = param()
+        r = ev.evaluate(x.detach(), y.detach(), lr=None if param.lr is None else param.lr.detach())
+        k = _random_key(method, ipc, seed, models)
+        if k not in self.random:
+            b = ev.random_baseline(ipc); self.random[k] = (b.mean, b.std)
+        return dict(acc=r.mean, acc_std=r.std, random=self.random[k][0], random_std=self.random[k][1], models=models)
+
+
+def _random_key(method, ipc, seed, models):
+    "Protocols with the same recipe (dsa and dm) share their random-real baseline."
+    p = get_protocol(DEFAULT_PROTOCOL[method])
+    return json.dumps([{k: v for k, v in p.__dict__.items() if k != 'name'}, ipc, seed, models], sort_keys=True)
+
+
+def table(rows, columns, order, describe=lambda r: '') -> str:
+    "Markdown: one line per group of `columns` (sorted by `order(row)`), accuracy mean ± std over seeds, random real beside."
+    head = [*columns, 'setting', 'acc % (mean ± std over seeds)', 'seeds', 'random real %']
+    out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    groups = {}
+    for r in sorted(rows, key=order): groups.setdefault(tuple(r[c] for c in columns), []).append(r)
+    for k, rs in groups.items():
+        a = [100 * r['acc'] for r in rs]; rn = [100 * r['random'] for r in rs]
+        sd = statistics.stdev(a) if len(a) > 1 else 0.0
+        out.append('| ' + ' | '.join(map(str, k)) + f" | {describe(rs[0])} | {statistics.mean(a):.2f} ± {sd:.2f} | {len(a)} | "
+                   f"{statistics.mean(rn):.2f} |")
+    return '\n'.join(out)
