@@ -120,7 +120,7 @@ def parse_overrides(text) -> dict:
 def dd_nb_distill(
     dataset: Param('registered name (digits, cifar10, …) or an ImageFolder path', str) = 'digits',
     data_root: Param('folder holding the dataset files (not needed for digits)', str) = None,
-    method: Param('distillation method: dc, dsa, dm, mtt, tesla, datm, pad', str) = 'dsa',
+    method: Param('distillation method: dc, dsa, dm, mtt, tesla, datm, pad, hmn', str) = 'dsa',
     param: Param('parameterization: pixels; glad (latents at one generator stage, --set "stage=2"); hpd (H-PD: progressive over the stages)', str) = 'pixels',
     ipc: Param('synthetic images per class', int) = 10,
     out: Param('output folder', str) = 'runs/distill',
@@ -168,6 +168,10 @@ def dd_nb_distill(
         d = Distiller(syn, matcher, real, its, seed=seed, out=out, checkpoint_every=checkpoint_every, progress=not quiet, config=cfg)
         d.run(resume=resume)
         n_its = d.it
+        if hasattr(syn, 'finalize'):                                          # HMN: prune the over-budget container into its budget
+            syn = syn.finalize(real)
+            pr = getattr(syn, 'prune_result', None)
+            if pr: cfg['pruning'] = dict(k=pr['k'], beta=pr['beta'], val=pr['val'], gipc_before=pr.get('gipc_before'), gipc=syn.gipc())
         spi = float(np.mean([h['seconds'] for h in d.history]))
         fig = loss_plot(d.history, f'{name.upper()} on {real.name}, ipc {ipc}'); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
     ds = syn.to_distilled(real, method=name, config={**cfg, **matcher.config()}, seeds={'distill': seed, 'evaluation': seed})

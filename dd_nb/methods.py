@@ -16,9 +16,9 @@ from .pad import DataScheduler, filter_train
 __all__ = ['METHODS', 'DEFAULT_PROTOCOL', 'PAPER_PRESETS', 'DIGITS_PRESETS', 'DIGITS_SELECTION', 'preset', 'build']
 
 # %% ../nbs/16_methods.ipynb #fc389896
-METHODS = ['dc', 'dsa', 'dm', 'mtt', 'tesla', 'datm', 'pad']
+METHODS = ['dc', 'dsa', 'dm', 'mtt', 'tesla', 'datm', 'pad', 'hmn']
 # the evaluation protocol each method's paper reports with (notebook 05)
-DEFAULT_PROTOCOL = {'dc': 'dc-classic', 'dsa': 'dsa', 'dm': 'dm', 'mtt': 'mtt', 'tesla': 'mtt', 'datm': 'datm', 'pad': 'datm'}
+DEFAULT_PROTOCOL = {'dc': 'dc-classic', 'dsa': 'dsa', 'dm': 'dm', 'mtt': 'mtt', 'tesla': 'mtt', 'datm': 'datm', 'pad': 'datm', 'hmn': 'dsa'}
 
 _EXPERTS = dict(n_experts=100, expert_train_epochs=50, expert_lr=0.01, expert_batch=256)
 _TM = dict(init='real', syn_steps=20, expert_epochs=3, max_start_epoch=25, min_start_epoch=0, lr_img=1000., lr_lr=1e-5,
@@ -145,6 +145,9 @@ def _difficulty_order(real, cfg, common):
 
 def build(method, real, ipc, seed=0, device=None, **overrides):
     "(parameterization, matcher, iterations, config) for a method on `real` at `ipc`, preset + overrides."
+    if method == 'hmn':                                       # a container + DSA/IDC gradient matching (notebook 19)
+        from dd_nb.hmn import build_hmn
+        return build_hmn(real, ipc, seed=seed, device=device, **overrides)
     base = preset(method, real.name, ipc)
     overrides = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(overrides) - set(base) - _OPTIONAL[method])
