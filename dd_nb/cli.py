@@ -188,6 +188,9 @@ def dd_nb_distill(
         rep = {**ev.report(ds.images, ds.labels, lr=ds.lr, ipc=ipc, full=not no_full, storage_bytes=ds.storage_bytes), **rep}
         print(format_report(rep))
     rep['config'] = ds.manifest['config']
+    if ds.manifest.get('generator'):                                          # GLaD / H-PD: the latents are stored, the generator is not
+        rep['generator'] = dict(fingerprint=ds.manifest['generator'], floats=ds.manifest['generator_floats'],
+                                note='storage_bytes counts the latents; the generator is a separate, shared cost')
     write_json(out/'report.json', rep)
     print(f'{n_its} iterations, {spi:.3f} s/iteration; wrote {out}/distilled.safetensors, grid.png, loss.png, report.json')
     return rep

@@ -130,6 +130,7 @@ def test_gan_parameterizations_from_the_command_line(tmp_path):
     rep = json.loads((tmp_path/'h'/'report.json').read_text())
     spaces = rep['config']['spaces_result']
     assert [s['stage'] for s in spaces] == [0, 1, 2, 3] and rep['method'] == 'hpd-dm' and rep['iterations'] == 8
+    assert rep['generator']['floats'] > 0 and 'separate' in rep['generator']['note']
     chosen = max(spaces, key=lambda s: s['val_accuracy'])['stage']
     assert int(DistilledSet.load(tmp_path/'h'/'distilled.safetensors').state['stage']) == chosen == rep['config']['chosen_stage']
     r = run_cli('dd_nb_distill', *gan, '--param', 'hpd', '--resume', '--out', str(tmp_path/'h'))
