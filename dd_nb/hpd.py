@@ -188,7 +188,7 @@ def hpd_paper_preset(method, ipc) -> dict:
     if p is None: raise ValueError(f"the H-PD paper has no {method!r} ipc {ipc} setting; it has: tesla, dsa (ipc 1, 10), dm")
     return dict(p)
 
-# %% ../nbs/18_hpd.ipynb #8629eb22
+# %% ../nbs/18_hpd.ipynb #8baa418e
 def hpd_plot(h: HPD, figsize=(11, 3)):
     "CAM distance and matcher loss per iteration (kept iterate marked) and validation accuracy per space."
     fig, ax = plt.subplots(1, 3, figsize=figsize)
