@@ -5,7 +5,7 @@ Every (method, ipc, variant, seed) distils with the method's digits preset for t
 iterations (`ITERATIONS`, times `--scale`; H-PD spreads them over its spaces, one generator stage each), and is
 evaluated with `--models` fresh ConvNets under the method's protocol on the test split, beside the random-real
 baseline under the same recipe. GAN variants use the cached digits generator (`--generator-steps`, default
-3,000) and, for H-PD, the cached real-data classifier; GLaD's learning rates are the official ones unless
+600) and, for H-PD, the cached real-data classifier; GLaD's learning rates are the official ones unless
 `--set` overrides them (choose them on the validation split: `dd_nb.glad.GLAD_LRS` is for StyleGAN-XL).
 Rows are appended to `--out` and skipped when present, so the grid can be run in pieces.
 
@@ -48,7 +48,7 @@ def main():
     ap.add_argument('--methods', default='dsa,dm,mtt'); ap.add_argument('--ipcs', default='1,10')
     ap.add_argument('--variants', default=','.join(VARIANTS)); ap.add_argument('--seeds', default='0,1,2')
     ap.add_argument('--scale', type=float, default=1.0); ap.add_argument('--models', type=int, default=2)
-    ap.add_argument('--generator-steps', type=int, default=3000)
+    ap.add_argument('--generator-steps', type=int, default=600)
     ap.add_argument('--set', default='', help='overrides for the GAN variants, e.g. "lr_img=1 lr_w=0.01"')
     ap.add_argument('--out', default='benchmarks/results/gan_ablation.jsonl'); ap.add_argument('--table', action='store_true')
     a = ap.parse_args()

@@ -74,7 +74,7 @@ class LayeredGenerator(nn.Module):
             out.append(acc / n)
         return torch.stack(out)
 
-# %% ../nbs/14_generator.ipynb #578e3e96
+# %% ../nbs/14_generator.ipynb #901f1c8d
 class AdaIN(nn.Module):
     "Instance norm, then a per-channel scale (1 + γ(w)) and shift β(w)."
     def __init__(self, channels, w_dim):
@@ -105,7 +105,8 @@ class StyleGenerator(LayeredGenerator):
         for _ in range(mapping_layers): layers += [nn.Linear(d, w_dim), nn.LeakyReLU(0.2)]; d = w_dim
         self.map = nn.Sequential(*layers)
         ch = [max(32, width // 2 ** min(i, self.n_up)) for i in range(self.num_stages + 1)]   # ch[i]: channels of f_i
-        self.const = nn.Parameter(torch.randn(ch[0], s0, s0))
+        self.s0 = s0
+        self.in_fc = nn.Linear(w_dim, ch[0] * s0 * s0)                # DCGAN-style input: w itself becomes the first feature map
         self.in_mod = AdaIN(ch[0], w_dim)
         self.convs = nn.ModuleList([nn.Conv2d(ch[i], ch[i + 1], 3, padding=1) for i in range(self.num_stages)])
         self.mods = nn.ModuleList([AdaIN(ch[i + 1], w_dim) for i in range(self.num_stages)])
@@ -116,14 +117,15 @@ class StyleGenerator(LayeredGenerator):
         return self.map(h)[:, None].expand(-1, self.num_ws, -1)
 
     def input(self, ws):
-        return F.leaky_relu(self.in_mod(self.const.expand(len(ws), -1, -1, -1), ws[:, 0]), 0.2)
+        f = self.in_fc(ws[:, 0]).view(len(ws), -1, self.s0, self.s0)
+        return F.leaky_relu(self.in_mod(f, ws[:, 0]), 0.2)
 
     def stage(self, i, f, ws):
         if i < self.n_up: f = F.interpolate(f, scale_factor=2, mode='nearest')
         f = F.leaky_relu(self.mods[i](self.convs[i](f), ws[:, i + 1]), 0.2)
         return torch.tanh(self.to_image(f)) if i == self.num_stages - 1 else f
 
-# %% ../nbs/14_generator.ipynb #a5618f2f
+# %% ../nbs/14_generator.ipynb #7eee2e2f
 class ProjectionDiscriminator(nn.Module):
     "Spectral-normalised conv discriminator with a class projection head."
     def __init__(self, channels, num_classes, im_size, width=64):
@@ -132,10 +134,12 @@ class ProjectionDiscriminator(nn.Module):
         layers, c, s = [sn(nn.Conv2d(channels, width, 3, padding=1)), nn.LeakyReLU(0.2)], width, im_size[0]
         while s > 2:
             layers += [sn(nn.Conv2d(c, 2 * c, 3, padding=1)), nn.LeakyReLU(0.2), nn.AvgPool2d(2)]; c, s = 2 * c, s // 2
-        self.body, self.out, self.embed = nn.Sequential(*layers), sn(nn.Linear(c, 1)), sn(nn.Embedding(num_classes, c))
+        self.body, self.out, self.embed = nn.Sequential(*layers), sn(nn.Linear(c + 1, 1)), sn(nn.Embedding(num_classes, c))
     def forward(self, x, y):
-        h = self.body(x).sum((2, 3))
-        return self.out(h)[:, 0] + (self.embed(y) * h).sum(1)
+        h = self.body(x)
+        sd = h.std(0, unbiased=False).mean().expand(len(h), 1)     # minibatch standard deviation (StyleGAN): a collapsed batch is easy to spot
+        h = h.sum((2, 3))
+        return self.out(torch.cat([h, sd], 1))[:, 0] + (self.embed(y) * h).sum(1)
 
 def to_data(real, x):
     "Generator output in [−1, 1] → the stored space of `real` (mean/std normalised or ZCA)."
@@ -145,16 +149,16 @@ def _pixels(real, x):
     "Stored space → [−1, 1], the generator's range."
     return real.denormalize(x) * 2 - 1
 
-GENERATOR_VERSION = 1      # bump when StyleGenerator / ProjectionDiscriminator / the training loop change: old caches are retrained
+GENERATOR_VERSION = 4      # bump when StyleGenerator / ProjectionDiscriminator / the training loop change: old caches are retrained
 
-def generator_recipe(real, steps=3000, batch=64, lr=2e-4, seed=0, **arch) -> dict:
+def generator_recipe(real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.1, **arch) -> dict:
     g = StyleGenerator(real.channels, real.num_classes, real.im_size, **arch)
-    return dict(data=real.manifest(), arch=g.arch, steps=steps, batch=batch, lr=lr, seed=seed, loss='hinge', d_width=64,
+    return dict(data=real.manifest(), arch=g.arch, steps=steps, batch=batch, lr=lr, seed=seed, loss='hinge', d_width=64, mode_seeking=mode_seeking,
                 version=GENERATOR_VERSION)
 
-def train_generator(real, steps=3000, batch=64, lr=2e-4, seed=0, device=None, progress=True, **arch) -> StyleGenerator:
+def train_generator(real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.1, device=None, progress=True, **arch) -> StyleGenerator:
     "Train a `StyleGenerator` adversarially on `real`'s training split; returns it in eval mode with its `recipe`."
-    cfg = generator_recipe(real, steps, batch, lr, seed, **arch)
+    cfg = generator_recipe(real, steps, batch, lr, seed, mode_seeking, **arch)
     device = torch.device(device or default_device())
     torch.manual_seed(seed)
     G = StyleGenerator(**cfg['arch']).to(device)
@@ -165,11 +169,13 @@ def train_generator(real, steps=3000, batch=64, lr=2e-4, seed=0, device=None, pr
     for step in tqdm(range(steps), desc='generator', disable=not progress, mininterval=0.5):
         idx = torch.randint(len(x_all), (batch,), generator=gen).to(device)
         x, y = x_all[idx], y_all[idx]
-        z = torch.randn(batch, G.z_dim, generator=gen).to(device)
-        fake = G(z, y)
+        z = torch.randn(2 * batch, G.z_dim, generator=gen).to(device)
+        both = G(z, torch.cat([y, y]))                           # two draws per label: the second feeds the mode-seeking term
+        fake = both[:batch]
         ld = F.relu(1 - D(x, y)).mean() + F.relu(1 + D(fake.detach(), y)).mean()
         od.zero_grad(set_to_none=True); ld.backward(); od.step()
-        lg = -D(fake, y).mean()
+        spread = (both[:batch] - both[batch:]).abs().mean((1, 2, 3)) / (z[:batch] - z[batch:]).abs().mean(1)
+        lg = -D(fake, y).mean() + mode_seeking / (spread.mean() + 1e-5)
         og.zero_grad(set_to_none=True); lg.backward(); og.step()
     G.eval().requires_grad_(False)
     G.recipe = cfg
@@ -205,7 +211,7 @@ def cached_generator(real, folder=None, device=None, progress=True, **recipe) ->
                          lambda: _Saved(train_generator(real, device=device, progress=progress, **recipe)))
     return s.G
 
-# %% ../nbs/14_generator.ipynb #e708f3e2
+# %% ../nbs/14_generator.ipynb #216d2b61
 def real_classifier(real, net='ConvNet', epochs=100, seed=0, width=128, device=None, folder=None) -> nn.Module:
     "A `net` trained on `real`'s train split (SGD, DSA augmentation, lr 0.01 → 0.001 at half), cached by recipe; eval mode, frozen."
     from dd_nb.augment import DSA
@@ -225,16 +231,19 @@ def real_classifier(real, net='ConvNet', epochs=100, seed=0, width=128, device=N
 
 @torch.no_grad()
 def generator_quality(G: LayeredGenerator, real, classifier: nn.Module, n=100, seed=0) -> dict:
-    "Share of `n` generated images per class that `classifier` assigns to their class; and its real test accuracy."
+    """Share of `n` generated images per class that `classifier` assigns to their class, the classifier's real test accuracy,
+    and `diversity`: the per-pixel spread of a class's generated images over that of its real training images, averaged
+    over classes (≈ 1: as varied as the data; ≪ 1: mode collapse)."""
     gen = torch.Generator().manual_seed(seed)
     dev = next(classifier.parameters()).device
-    per_class = []
+    per_class, spread = [], []
     for c in range(real.num_classes):
         y = torch.full((n,), c, dtype=torch.long)
-        x = to_data(real, G(torch.randn(n, G.z_dim, generator=gen).to(G.device), y.to(G.device)))
+        x = to_data(real, G(torch.randn(n, G.z_dim, generator=gen).to(G.device), y.to(G.device))).cpu()
         per_class.append((classifier(x.to(dev)).argmax(1).cpu() == y).float().mean().item())
+        spread.append((x.std(0).mean() / real.train.images[real.indices_of(c)].std(0).mean()).item())
     return dict(per_class=per_class, mean=sum(per_class) / len(per_class), chance=1 / real.num_classes,
-                real_test_accuracy=accuracy(classifier, real.test))
+                diversity=sum(spread) / len(spread), real_test_accuracy=accuracy(classifier, real.test))
 
 # %% ../nbs/14_generator.ipynb #88c57cb5
 class StyleGANAdapter(LayeredGenerator):

@@ -73,11 +73,11 @@ class GanLatents(Parameterization):
                                     generator_stages=G.num_stages, generator_floats=sum(p.numel() for p in G.parameters()),
                                     generator_recipe=getattr(G, 'recipe', None), **manifest)
 
-# %% ../nbs/17_glad.ipynb #6ebbab18
+# %% ../nbs/17_glad.ipynb #a8474f38
 GLAD_LRS = {'dc': dict(lr_img=1.0, lr_w=0.001), 'dsa': dict(lr_img=1.0, lr_w=0.001), 'dm': dict(lr_img=10.0, lr_w=0.01),
             'mtt': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6), 'tesla': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6)}
 _GAN_KEYS = {'stage', 'init', 'n_avg', 'lr_w', 'lr_img', 'lr_lr', 'generator_steps'}
-GENERATOR_STEPS = 3000          # the default digits / small-image generator recipe (notebook 14)
+GENERATOR_STEPS = 600           # the default digits / small-image generator recipe (notebook 14)
 
 def build_glad(method, real, ipc, stage=None, generator: LayeredGenerator | None = None, seed=0, iterations=None, device=None,
                **overrides):
