@@ -47,7 +47,7 @@ def table(rows, columns, order, describe=lambda r: '') -> str:
     for r in sorted(rows, key=order): groups.setdefault(tuple(r[c] for c in columns), []).append(r)
     for k, rs in groups.items():
         a = [100 * r['acc'] for r in rs]; rn = [100 * r['random'] for r in rs]
-        sd = statistics.stdev(a) if len(a) > 1 else 0.0
-        out.append('| ' + ' | '.join(map(str, k)) + f" | {describe(rs[0])} | {statistics.mean(a):.2f} ± {sd:.2f} | {len(a)} | "
-                   f"{statistics.mean(rn):.2f} |")
+        acc = (f'{statistics.mean(a):.2f} ± {statistics.stdev(a):.2f}' if len(a) > 1 else
+               f"{a[0]:.2f} (one seed; ± {100 * rs[0]['acc_std']:.2f} over {rs[0]['models']} models)")
+        out.append('| ' + ' | '.join(map(str, k)) + f" | {describe(rs[0])} | {acc} | {len(a)} | {statistics.mean(rn):.2f} |")
     return '\n'.join(out)
