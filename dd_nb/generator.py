@@ -211,11 +211,10 @@ def cached_generator(real, folder=None, device=None, progress=True, **recipe) ->
                          lambda: _Saved(train_generator(real, device=device, progress=progress, **recipe)))
     return s.G
 
-# %% ../nbs/14_generator.ipynb #216d2b61
+# %% ../nbs/14_generator.ipynb #10fab364
 def real_classifier(real, net='ConvNet', epochs=100, seed=0, width=128, device=None, folder=None) -> nn.Module:
     "A `net` trained on `real`'s train split (SGD, DSA augmentation, lr 0.01 → 0.001 at half), cached by recipe; eval mode, frozen."
     from dd_nb.augment import DSA
-    from dd_nb.evaluate import check_set
     proto = Protocol('classifier', epochs, batch=256, augment=True)
     cfg = dict(data=real.manifest(), net=net, width=width, protocol=proto.__dict__, seed=seed)
     folder = Path(folder) if folder is not None else cache_dir()/'classifiers'
