@@ -15,6 +15,7 @@ from .distilled import DistilledSet
 from .evaluate import Evaluator, format_report, get_protocol
 from .nets import NETS
 from .core import check_choice
+from .parallel import init_from_env, is_main
 
 # %% auto #0
 __all__ = ['PARAMS', 'dd_nb_evaluate', 'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides', 'dd_nb_distill',
@@ -53,9 +54,10 @@ def dd_nb_evaluate(
         rep.update(set=str(path), method=ds.manifest.get('method'))
     else:
         rep = _random_report(ev, random, arch_list, not no_full)
-    print(format_report(rep))
-    write_json(Path(out)/'report.json', rep)
-    print(f'report: {Path(out)/"report.json"}')
+    if is_main():
+        print(format_report(rep))
+        write_json(Path(out)/'report.json', rep)
+        print(f'report: {Path(out)/"report.json"}')
     return rep
 
 def _random_report(ev: Evaluator, ipc, archs, full):
@@ -93,6 +95,7 @@ def run_script(func, argv=None, positional='path'):
     parser = anno_parser(func)
     args = vars(parser.parse_args(argv_for_fastcore(sys.argv[1:] if argv is None else argv, positional)))
     for k in ('xtra', 'pdb'): args.pop(k, None)
+    if init_from_env() and not is_main() and 'quiet' in args: args['quiet'] = True   # launched by torchrun: rank 0 speaks
     try: func(**args)
     except (ValueError, FileNotFoundError) as e: parser.exit(2, f'{parser.prog}: error: {e}\n')
     return 0
@@ -158,8 +161,9 @@ def dd_nb_distill(
         t0 = time.time(); syn = h.run(); n_its = sum(len(r.losses) for r in h.results)
         spi, cfg, matcher = (time.time() - t0) / max(1, n_its), h.config, h.matcher
         cfg['spaces_result'] = [dict(stage=r.stage, best_step=r.best_step, val_accuracy=r.val_accuracy) for r in h.results]
-        out.mkdir(parents=True, exist_ok=True)
-        fig = hpd_plot(h); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
+        if is_main():
+            out.mkdir(parents=True, exist_ok=True)
+            fig = hpd_plot(h); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
     else:
         if param == 'glad':
             from dd_nb.glad import build_glad
@@ -173,11 +177,13 @@ def dd_nb_distill(
             pr = getattr(syn, 'prune_result', None)
             if pr: cfg['pruning'] = dict(k=pr['k'], beta=pr['beta'], val=pr['val'], gipc_before=pr.get('gipc_before'), gipc=syn.gipc())
         spi = float(np.mean([h['seconds'] for h in d.history]))
-        fig = loss_plot(d.history, f'{name.upper()} on {real.name}, ipc {ipc}'); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
+        if is_main():
+            fig = loss_plot(d.history, f'{name.upper()} on {real.name}, ipc {ipc}'); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
     ds = syn.to_distilled(real, method=name, config={**cfg, **matcher.config()}, seeds={'distill': seed, 'evaluation': seed})
-    ds.save(out/'distilled.safetensors')
-    fig = image_grid(ds.denormalize(), ds.labels, real.classes, title=f'{name.upper()} · {real.name} · ipc {ipc} · {n_its} iterations')
-    fig.savefig(out/'grid.png', dpi=100); plt.close(fig)
+    if is_main():                                                             # under torchrun every rank holds the same set
+        ds.save(out/'distilled.safetensors')
+        fig = image_grid(ds.denormalize(), ds.labels, real.classes, title=f'{name.upper()} · {real.name} · ipc {ipc} · {n_its} iterations')
+        fig.savefig(out/'grid.png', dpi=100); plt.close(fig)
     try:                                                                      # peak RSS in MB (Linux reports KB), before any evaluation
         import resource; peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     except ImportError: peak = None                                           # not on Windows
@@ -186,13 +192,14 @@ def dd_nb_distill(
     if not no_eval:
         ev = Evaluator(real, protocol, models=models, seed=seed, progress=not quiet)
         rep = {**ev.report(ds.images, ds.labels, lr=ds.lr, ipc=ipc, full=not no_full, storage_bytes=ds.storage_bytes), **rep}
-        print(format_report(rep))
+        if is_main(): print(format_report(rep))
     rep['config'] = ds.manifest['config']
     if ds.manifest.get('generator'):                                          # GLaD / H-PD: the latents are stored, the generator is not
         rep['generator'] = dict(fingerprint=ds.manifest['generator'], floats=ds.manifest['generator_floats'],
                                 note='storage_bytes counts the latents; the generator is a separate, shared cost')
-    write_json(out/'report.json', rep)
-    print(f'{n_its} iterations, {spi:.3f} s/iteration; wrote {out}/distilled.safetensors, grid.png, loss.png, report.json')
+    if is_main():
+        write_json(out/'report.json', rep)
+        print(f'{n_its} iterations, {spi:.3f} s/iteration; wrote {out}/distilled.safetensors, grid.png, loss.png, report.json')
     return rep
 
 def distill_main():

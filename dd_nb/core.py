@@ -107,5 +107,6 @@ def cached_by_recipe(path, config: dict, load, make):
         obj = load(path)
         if recipe_key(obj.config) == recipe_key(config): return obj
     obj = make()
-    obj.save(path)
+    from dd_nb.parallel import is_main                  # under torchrun every rank holds the same object; one writes it
+    if is_main(): obj.save(path)
     return obj

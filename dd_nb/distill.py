@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .core import seed_everything, rng_states, set_rng_states, atomic_path, write_json
+from .parallel import is_main
 from .param import Parameterization
 from .matcher import Matcher
 
@@ -69,6 +70,7 @@ class Distiller:
 
     def save_checkpoint(self, st=None):
         if self.out is None: return None
+        if not is_main(): return self.checkpoint_path          # under torchrun every rank holds the same state; rank 0 writes it
         with atomic_path(self.checkpoint_path) as tmp: torch.save(st or self.state_dict(), tmp)
         return self.checkpoint_path
 
@@ -81,7 +83,7 @@ class Distiller:
         if resume and self.checkpoint_path is not None and self.checkpoint_path.is_file():
             self.load_state_dict(torch.load(self.checkpoint_path, map_location='cpu', weights_only=True))
             self.param.to(self.device)
-        cbs = ([ProgressBar()] if self.progress else []) + ([MetricsLog()] if self.out is not None else []) + self.callbacks
+        cbs = ([ProgressBar()] if self.progress else []) + ([MetricsLog()] if self.out is not None and is_main() else []) + self.callbacks
         for cb in cbs: getattr(cb, 'on_start', lambda d: None)(self)
         good = self.state_dict()
         try:

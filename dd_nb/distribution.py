@@ -8,6 +8,7 @@ import torch
 from .matcher import Matcher, deep_blocks
 from .nets import get_net
 from .augment import DSA
+from .parallel import row_slice, all_sum
 
 # %% auto #0
 __all__ = ['DistributionMatcher']
@@ -55,16 +56,22 @@ class DistributionMatcher(Matcher):
 
     def loss(self, images, labels):
         hard = labels.argmax(1) if labels.dim() == 2 else labels
-        xr, xs, nr, ns = [], [], [], []
+        xr, xs, nr, mine, ns = [], [], [], [], []
         for c in range(self.real.num_classes):
             r = self.real.batch(c, self.batch_real, self.g).to(self.device); s = images[hard == c]
             if self.aug is not None:
                 seed = self.randint(); r, s = self.aug(r, seed=seed), self.aug(s, seed=seed)
-            xr.append(r); xs.append(s); nr.append(len(r)); ns.append(len(s))
-        with torch.no_grad(): er = self.embed(torch.cat(xr))
+            nr.append(len(r)); r = r[row_slice(len(r))]          # under torchrun this rank embeds its slice of the real batch
+            xr.append(r); mine.append(len(r)); xs.append(s); ns.append(len(s))
+        with torch.no_grad():
+            er = self.embed(torch.cat(xr))
+            er = [er] if self.layers is None else er
+            count = torch.tensor(nr, dtype=er[0].dtype, device=self.device)[:, None]
+            # per-class real means: sums over this rank's rows, summed over the ranks, over the whole batch size
+            mr = [all_sum(torch.stack([a.sum(0) for a in e.split(mine)])) / count for e in er]
         es = self.embed(torch.cat(xs))
-        if self.layers is None: er, es = [er], [es]
-        per_layer = [torch.stack([((a.mean(0) - b.mean(0)) ** 2).sum() for a, b in zip(r_.split(nr), s_.split(ns))]) for r_, s_ in zip(er, es)]
+        if self.layers is None: es = [es]
+        per_layer = [torch.stack([((a - b.mean(0)) ** 2).sum() for a, b in zip(m_, s_.split(ns))]) for m_, s_ in zip(mr, es)]
         per = torch.stack(per_layer).sum(0)                # per class, summed over the matched blocks
         names = ['embed'] if self.layers is None else [f'block{b}' for b in self.layers]
         self.layer_losses = {n: float(v.detach().sum()) for n, v in zip(names, per_layer)}

@@ -14,6 +14,7 @@ from .core import check_choice, default_device, write_json, versions
 from .data import RealData
 from .nets import get_net
 from .augment import DSA
+from .parallel import shard, gather, is_main
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'Protocol', 'get_protocol', 'check_set', 'soft_cross_entropy', 'train_net', 'train_nets_vectorized',
@@ -193,30 +194,33 @@ class Evaluator:
         self.split = split
         self.dsa = DSA(real.dsa_strategy)
 
-    def _nets(self, net):
-        for k in range(self.models):
+    def _nets(self, net, ks=None):
+        for k in (range(self.models) if ks is None else ks):
             yield self.seed + k, get_net(net or self.net, self.real.channels, self.real.num_classes, self.real.im_size,
                                          width=self.width, seed=self.seed + k, device=self.device)
 
     def evaluate(self, images, labels, lr=None, net=None, sets=None, desc='evaluate') -> EvalResult:
-        "Mean ± std final-epoch test accuracy of `models` fresh networks trained on (images, labels)."
+        "Mean ± std final-epoch test accuracy of `models` fresh networks trained on (images, labels); under `torchrun` model k trains on rank k mod world."
         t0 = time.time()
         data = sets if sets is not None else [(images, labels)] * self.models
         for xi, yi in data: check_set(xi, yi, self.real)
-        nets = list(self._nets(net))
+        mine = shard(self.models)
+        nets, data_mine = list(self._nets(net, mine)), [data[k] for k in mine]
         n = len(data[0][0])
         steps = self.models * self.protocol.epochs * -(-n // min(n, self.protocol.batch))
-        bar = tqdm(total=self.models * self.protocol.epochs, desc=f'{desc} [{net or self.net}, {self.protocol.name}]',
+        bar = tqdm(total=len(mine) * self.protocol.epochs, desc=f'{desc} [{net or self.net}, {self.protocol.name}]',
                    disable=not self.progress, leave=False, mininterval=0.5)
-        if self._vectorize(nets):
-            train_nets_vectorized([m for _, m in nets], data, self.protocol, lr=lr, dsa=self.dsa, seeds=[s for s, _ in nets], progress=bar)
+        if not nets: pass                                                   # more ranks than models
+        elif self._vectorize(nets):
+            train_nets_vectorized([m for _, m in nets], data_mine, self.protocol, lr=lr, dsa=self.dsa, seeds=[s for s, _ in nets], progress=bar)
         else:
             use_compile = _use_compile(self.compile, self.device, steps)      # decided on the work of all models
-            for (s, m), (xi, yi) in zip(nets, data):
+            for (s, m), (xi, yi) in zip(nets, data_mine):
                 train_net(m, xi, yi, self.protocol, lr=lr, dsa=self.dsa, seed=s, compile=use_compile, progress=bar)
         bar.close()
-        accs = [accuracy(m, getattr(self.real, self.split), self.protocol.test_batch) for _, m in nets]
-        return EvalResult(accs, self.protocol.name, net or self.net, [s for s, _ in nets], n, time.time() - t0)
+        accs = gather({k: accuracy(m, getattr(self.real, self.split), self.protocol.test_batch) for k, (_, m) in zip(mine, nets)})
+        accs = [accs[k] for k in range(self.models)]
+        return EvalResult(accs, self.protocol.name, net or self.net, [self.seed + k for k in range(self.models)], n, time.time() - t0)
 
     def _vectorize(self, nets):
         if any(True for _, m in nets for _ in m.buffers()): return False
@@ -238,7 +242,7 @@ class Evaluator:
             except (ValueError, KeyError, TypeError): pass                       # unreadable cache: recompute
         tr = self.real.train
         res = self.evaluate(tr.images, tr.labels, net=net, desc='full data')
-        if use_cache: write_json(path, {'key': key, 'result': asdict(res)})
+        if use_cache and is_main(): write_json(path, {'key': key, 'result': asdict(res)})
         return res
 
     def report(self, images, labels, lr=None, ipc=None, archs=None, random=True, full=True, storage_bytes=None) -> dict:

@@ -10,6 +10,7 @@ from .matcher import Matcher, grad_distance, depth_mask
 from .nets import get_net
 from .augment import DSA
 from .evaluate import Protocol, train_net
+from .parallel import row_slice, all_sum, is_distributed
 
 # %% auto #0
 __all__ = ['LOOPS', 'get_loops', 'GradientMatcher']
@@ -76,7 +77,11 @@ class GradientMatcher(Matcher):
             if self.aug is not None:
                 s = self.randint(); xr, xs = self.aug(xr, seed=s), self.aug(xs, seed=s)
             yr = torch.full((len(xr),), c, device=self.device); ys = torch.full((len(xs),), c, device=self.device)
-            gr = [g.detach() for g in torch.autograd.grad(F.cross_entropy(self.fwd_real(xr), yr), self.params)]
+            own = row_slice(len(xr))                             # under torchrun: this rank's slice of the real batch, gradients summed over ranks
+            gr = [g.detach() for g in torch.autograd.grad(F.cross_entropy(self.fwd_real(xr[own]), yr[own], reduction='sum') / len(xr), self.params)]
+            if is_distributed():
+                flat = all_sum(torch.cat([g.reshape(-1) for g in gr]))
+                gr = [f.view_as(g) for f, g in zip(flat.split([g.numel() for g in gr]), gr)]
             gs = torch.autograd.grad(F.cross_entropy(self.net(xs), ys), self.params, create_graph=True)
             d, parts = grad_distance(gs, gr, self.metric, self.names, self.mask)
             total = total + d

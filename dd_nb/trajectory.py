@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key
+from .parallel import shard, gather
 from .nets import get_net, flat_params
 from .augment import DSA
 from .evaluate import Protocol, train_net
@@ -45,14 +46,14 @@ class ExpertBuffer:
     @classmethod
     def record(cls, real, n_experts=5, epochs=12, net='ConvNet', width=128, lr=0.01, batch=256, dsa=True, seed=0,
                scheduler=None, device=None, progress=True) -> 'ExpertBuffer':
-        "Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's parameters."
+        "Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's parameters (split over `torchrun` ranks)."
         cfg = cls.recipe(real, n_experts, epochs, net, width, lr, batch, dsa, seed, scheduler)
         aug = DSA(real.dsa_strategy) if dsa else None
         one_epoch = Protocol('expert', 1, lr=lr, momentum=0.0, weight_decay=0.0, batch=batch, augment=dsa, decay=False)
         x, y = real.train.images, real.train.labels
-        out = []
-        bar = tqdm(total=n_experts * epochs, desc='experts', disable=not progress, mininterval=0.5)
-        for e in range(n_experts):
+        out, mine = {}, shard(n_experts)                   # expert e runs on rank e mod world (all of them in one process)
+        bar = tqdm(total=len(mine) * epochs, desc='experts', disable=not progress, mininterval=0.5)
+        for e in mine:
             m = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed + e, device=device)
             g = torch.Generator().manual_seed(seed + e)
             snaps = [flat_params(m).detach().cpu().clone()]
@@ -60,9 +61,10 @@ class ExpertBuffer:
                 idx = scheduler(ep) if scheduler is not None else slice(None)
                 train_net(m, x[idx], y[idx], one_epoch, dsa=aug, generator=g, compile=False)
                 snaps.append(flat_params(m).detach().cpu().clone()); bar.update(1)
-            out.append(torch.stack(snaps))
+            out[e] = torch.stack(snaps)
         bar.close()
-        return cls(torch.stack(out), cfg)
+        out = gather(out)
+        return cls(torch.stack([out[e] for e in range(n_experts)]), cfg)
 
     def save(self, path) -> Path:
         return save_tensors(path, {'snapshots': self.snapshots}, 'experts', self.config, shape=list(self.snapshots.shape))

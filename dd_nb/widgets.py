@@ -21,8 +21,8 @@ class Explorer:
         self.out, self.fig, self.state = W.Output(), None, {}
     def draw(self): raise NotImplementedError
     def refresh(self, *_):
-        if self.fig is not None: plt.close(self.fig)
         self.fig = self.draw()
+        plt.close(self.fig)            # shown in `self.out` only: an open figure would be drawn again below the cell by the inline backend
         with self.out:
             self.out.clear_output(wait=True)
             display(self.fig)
