@@ -8,6 +8,7 @@ import os, json, random, tempfile, contextlib, platform, hashlib
 from pathlib import Path
 import numpy as np
 import torch
+from .parallel import is_main
 
 # %% auto #0
 __all__ = ['default_device', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice', 'atomic_path', 'write_json',
@@ -107,6 +108,5 @@ def cached_by_recipe(path, config: dict, load, make):
         obj = load(path)
         if recipe_key(obj.config) == recipe_key(config): return obj
     obj = make()
-    from dd_nb.parallel import is_main                  # under torchrun every rank holds the same object; one writes it
-    if is_main(): obj.save(path)
+    if is_main(): obj.save(path)                        # under torchrun every rank holds the same object; one writes it
     return obj

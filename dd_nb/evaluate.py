@@ -210,8 +210,7 @@ class Evaluator:
         steps = self.models * self.protocol.epochs * -(-n // min(n, self.protocol.batch))
         bar = tqdm(total=len(mine) * self.protocol.epochs, desc=f'{desc} [{net or self.net}, {self.protocol.name}]',
                    disable=not self.progress, leave=False, mininterval=0.5)
-        if not nets: pass                                                   # more ranks than models
-        elif self._vectorize(nets):
+        if nets and self._vectorize(nets):                                 # (a rank can hold no model: more ranks than models)
             train_nets_vectorized([m for _, m in nets], data_mine, self.protocol, lr=lr, dsa=self.dsa, seeds=[s for s, _ in nets], progress=bar)
         else:
             use_compile = _use_compile(self.compile, self.device, steps)      # decided on the work of all models

@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['is_distributed', 'world', 'is_main', 'init_from_env', 'shard', 'gather', 'row_slice', 'all_sum', 'barrier']
+__all__ = ['is_distributed', 'world', 'is_main', 'init_from_env', 'shard', 'gather', 'row_slice', 'all_sum']
 
 # %% ../nbs/00a_parallel.ipynb #71d78b1a
 def is_distributed() -> bool:
@@ -56,7 +56,3 @@ def all_sum(t: torch.Tensor) -> torch.Tensor:
     "Sum `t` over the ranks (in place; returns it). The identity in one process."
     if is_distributed(): dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t
-
-def barrier():
-    "Wait for every rank (no-op in one process)."
-    if is_distributed(): dist.barrier()
