@@ -16,8 +16,8 @@ from .nets import get_net
 from .augment import DSA
 
 # %% auto #0
-__all__ = ['HMNShape', 'HMN', 'warm_start', 'build_hmn', 'aum_scores', 'prune_k', 'double_ended', 'choose_beta', 'aum_plot',
-           'tier_plot', 'storage_plot']
+__all__ = ['HMN_LR_NET', 'HMNShape', 'HMN', 'warm_start', 'build_hmn', 'aum_scores', 'prune_k', 'double_ended', 'choose_beta',
+           'aum_plot', 'tier_plot', 'storage_plot']
 
 # %% ../nbs/19_hmn.ipynb #c8670c79
 @dataclass
@@ -142,11 +142,15 @@ def warm_start(hmn: HMN, real, steps=300, lr=0.01, seed=0) -> HMN:
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
     return hmn
 
+# the decoder / extractor learning rate (`lr_net`) by IPC, chosen on the validation split (see "Choosing lr_net" below)
+HMN_LR_NET = {1: 0.01, 'more': 0.001}
+
 def build_hmn(real, ipc, seed=0, iterations=None, device=None, over_budget=0.1, shape=None, warm_steps=300, lr_memory=0.01,
-              lr_net=0.01, beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0), beta_models=2, prune_protocol='dsa', prune=True, **overrides):
+              lr_net=None, beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0), beta_models=2, prune_protocol='dsa', prune=True, **overrides):
     """(HMN, matcher, iterations, config): the over-budget container and DSA gradient matching with the IDC distance.
     `HMN.finalize` (called by `dd_nb_distill` after distillation) then prunes it into the budget with β chosen on validation."""
     if isinstance(shape, dict): shape = HMNShape(**shape)
+    if lr_net is None: lr_net = HMN_LR_NET[1] if ipc <= 1 else HMN_LR_NET['more']
     from dd_nb.methods import build
     from dd_nb.gradient import get_loops
     o, i = get_loops(ipc) if ipc in (1, 10, 20, 30, 40, 50) else (10, 50)
