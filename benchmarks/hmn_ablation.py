@@ -51,7 +51,9 @@ def main():
                     print(f"ipc {ipc} {name} seed {seed}: {100 * r['acc']:.2f} (random {100 * r['random']:.2f}), "
                           f"{r['storage_floats']:,} floats, GIPC {r['gipc'][0]}", flush=True)
     print(table(res.rows, ['ipc', 'variant'], lambda r: (r['ipc'], VARIANTS.index(r['variant'])),
-                lambda r: f"{r['storage_floats']:,} floats, GIPC {r['gipc'][0]}" + (f", β {r['beta']}" if r.get('beta') is not None else '')))
+                lambda r: f"{r['storage_floats']:,} floats, GIPC {r['gipc'][0]}"))
+    pruned = sorted((r for r in res.rows if r.get('beta') is not None), key=lambda r: (r['ipc'], r['seed']))
+    print('\nβ chosen on validation: ' + ', '.join(f"IPC {r['ipc']} seed {r['seed']}: {r['beta']} (k {r['k']})" for r in pruned))
 
 if __name__ == '__main__':
     main()
