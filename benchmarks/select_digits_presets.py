@@ -7,8 +7,7 @@ the *validation* split. Prints the table and the winner per (method, ipc); the w
 
     python benchmarks/select_digits_presets.py --methods dm --ipcs 1,10 --grid "lr_img=0.3,1,3,10"
     python benchmarks/select_digits_presets.py --methods mtt --ipcs 1 --grid "lr_img=100,1000 syn_steps=10,20" --iterations 200
-    python benchmarks/select_digits_presets.py --param glad --methods dm --ipcs 1 --grid "lr_img=0.1,1,10 lr_w=0.001,0.01"
-
+    python benchmarks/select_digits_presets.py --param glad --methods dm --ipcs 1 --grid "lr_img=1,10,100 lr_w=0.01,0.1" --iterations 200 --models 2
     python benchmarks/select_digits_presets.py --methods hmn --ipcs 10 --grid "lr_net=0.01,0.003,0.001,0.0003" \
         --set "over_budget=0.0 prune=False" --iterations 1 --models 1 --protocol fast
 
