@@ -64,10 +64,8 @@ def _random_report(ev: Evaluator, ipc, archs, full):
     "A report for the random-real baseline itself (the set *is* the random subsets)."
     t0 = time.time()
     x, y = ev.real.random_subset(ipc, seed=ev.seed)            # checks ipc against the smallest class
-    rows = {}
-    for a in archs:
-        r = ev.random_baseline(ipc, net=a)
-        rows[a] = dict(set=r.to_dict(), random=r.to_dict(), **({'full': ev.full_baseline(net=a).to_dict()} if full else {}))
+    rows = {a: {k: v.to_dict() for k, v in r.items()} for a, r in ev.baselines(archs, ipc=ipc, full=full).items()}   # one sweep
+    for r in rows.values(): r['set'] = r['random']
     main = rows[archs[0]]
     return dict(dataset=ev.real.name, net=archs[0], protocol=ev.protocol.__dict__, models=ev.models, seed=ev.seed, ipc=ipc,
                 n_images=len(x), storage_bytes=x.numel() * x.element_size() + y.numel() * y.element_size(), method='random-real',

@@ -12,7 +12,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import check_choice, default_device, write_json, versions
 from .data import RealData
-from .nets import get_net
+from .nets import get_net, NETS
 from .augment import DSA
 from .parallel import shard, gather, is_main
 
@@ -200,61 +200,108 @@ class Evaluator:
                                          width=self.width, seed=self.seed + k, device=self.device)
 
     def evaluate(self, images, labels, lr=None, net=None, sets=None, desc='evaluate') -> EvalResult:
-        "Mean ± std final-epoch test accuracy of `models` fresh networks trained on (images, labels); under `torchrun` model k trains on rank k mod world."
-        t0 = time.time()
+        "Mean ± std final-epoch test accuracy of `models` fresh networks trained on (images, labels), or on `sets` (one per model)."
         data = sets if sets is not None else [(images, labels)] * self.models
-        for xi, yi in data: check_set(xi, yi, self.real)
-        mine = shard(self.models)
-        nets, data_mine = list(self._nets(net, mine)), [data[k] for k in mine]
-        n = len(data[0][0])
-        steps = self.models * self.protocol.epochs * -(-n // min(n, self.protocol.batch))
-        bar = tqdm(total=len(mine) * self.protocol.epochs, desc=f'{desc} [{net or self.net}, {self.protocol.name}]',
+        return self.sweep({'set': (net or self.net, data, lr)}, desc=desc)['set']
+
+    def sweep(self, jobs: dict, desc='evaluate') -> dict:
+        """Evaluate several sets in one pass: `jobs` maps a key to (net, sets, lr), `sets` one (images, labels) per model;
+        returns {key: EvalResult}. Under `torchrun` every (job, model) pair of the sweep (architectures × sets × seeds) is
+        dealt round-robin to the ranks and the accuracies are gathered on every rank: the numbers do not depend on the
+        number of processes, since model k of a job always has seed `seed + k`. `EvalResult.seconds` is the compute time
+        its models took (training and testing), wherever they ran."""
+        for net, sets, _ in jobs.values():
+            check_choice('network', net, NETS)
+            if len(sets) != self.models: raise ValueError(f'a job needs one set per model ({self.models}), got {len(sets)}')
+            for xi, yi in sets: check_set(xi, yi, self.real)
+        items = [(key, k) for key in jobs for k in range(self.models)]
+        mine = [items[i] for i in shard(len(items))]
+        bar = tqdm(total=len(mine) * self.protocol.epochs, desc=f'{desc} [{self.protocol.name}]',
                    disable=not self.progress, leave=False, mininterval=0.5)
-        if nets and self._vectorize(nets):                                 # (a rank can hold no model: more ranks than models)
-            train_nets_vectorized([m for _, m in nets], data_mine, self.protocol, lr=lr, dsa=self.dsa, seeds=[s for s, _ in nets], progress=bar)
-        else:
-            use_compile = _use_compile(self.compile, self.device, steps)      # decided on the work of all models
-            for (s, m), (xi, yi) in zip(nets, data_mine):
-                train_net(m, xi, yi, self.protocol, lr=lr, dsa=self.dsa, seed=s, compile=use_compile, progress=bar)
+        done = {}
+        for key, (net, sets, lr) in jobs.items():
+            ks = [k for j, k in mine if j == key]
+            if not ks: continue                                            # (a rank can hold no model of a job)
+            t0, nets = time.time(), list(self._nets(net, ks))
+            bar.set_description(f'{desc} [{net}, {self.protocol.name}]')
+            if self._vectorize(nets):
+                train_nets_vectorized([m for _, m in nets], [sets[k] for k in ks], self.protocol, lr=lr, dsa=self.dsa,
+                                      seeds=[s for s, _ in nets], progress=bar)
+            else:
+                n = len(sets[0][0])
+                steps = self.models * self.protocol.epochs * -(-n // min(n, self.protocol.batch))
+                use_compile = _use_compile(self.compile, self.device, steps)  # decided on the job's work over all ranks
+                for (s, m), k in zip(nets, ks):
+                    xi, yi = sets[k]
+                    train_net(m, xi, yi, self.protocol, lr=lr, dsa=self.dsa, seed=s, compile=use_compile, progress=bar)
+            accs = [accuracy(m, getattr(self.real, self.split), self.protocol.test_batch) for _, m in nets]
+            secs = (time.time() - t0) / len(ks)
+            done.update({(key, k): (a, secs) for k, a in zip(ks, accs)})
         bar.close()
-        accs = gather({k: accuracy(m, getattr(self.real, self.split), self.protocol.test_batch) for k, (_, m) in zip(mine, nets)})
-        accs = [accs[k] for k in range(self.models)]
-        return EvalResult(accs, self.protocol.name, net or self.net, [self.seed + k for k in range(self.models)], n, time.time() - t0)
+        done = gather(done)
+        seeds = [self.seed + k for k in range(self.models)]
+        return {key: EvalResult([done[key, k][0] for k in range(self.models)], self.protocol.name, net, seeds, len(sets[0][0]),
+                                sum(done[key, k][1] for k in range(self.models))) for key, (net, sets, _) in jobs.items()}
 
     def _vectorize(self, nets):
         if any(True for _, m in nets for _ in m.buffers()): return False
         return self.device.type == 'cuda' if self.vectorize == 'auto' else bool(self.vectorize)
 
+    def _random_sets(self, ipc):
+        "`ipc` random real training images per class, a different subset per model."
+        return [self.real.random_subset(ipc, seed=self.seed + k) for k in range(self.models)]
+
     def random_baseline(self, ipc, net=None) -> EvalResult:
         "The same recipe on `ipc` random real training images per class (a different subset per model)."
-        sets = [self.real.random_subset(ipc, seed=self.seed + k) for k in range(self.models)]
-        return self.evaluate(None, None, net=net, sets=sets, desc=f'random ipc {ipc}')
+        return self.evaluate(None, None, net=net, sets=self._random_sets(ipc), desc=f'random ipc {ipc}')
+
+    def _full_cache(self, net) -> tuple:
+        key = dict(data=self.real.manifest(), protocol=asdict(self.protocol), net=net, width=self.width,
+                   models=self.models, seed=self.seed, split=self.split, versions={k: v for k, v in versions().items() if k != 'python'})
+        h = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+        return cache_dir()/'baselines'/f'full-{h}.json', key
+
+    def _cached_full(self, net):
+        path, _ = self._full_cache(net)
+        if path.is_file():
+            try: return EvalResult(**json.loads(path.read_text())['result'])
+            except (ValueError, KeyError, TypeError): pass                       # unreadable cache: recompute
+        return None
+
+    def _store_full(self, net, res: EvalResult):
+        path, key = self._full_cache(net)
+        if is_main(): write_json(path, {'key': key, 'result': asdict(res)})
 
     def full_baseline(self, net=None, use_cache=True) -> EvalResult:
         "The same recipe on the whole training split (cached on disk)."
-        key = dict(data=self.real.manifest(), protocol=asdict(self.protocol), net=net or self.net, width=self.width,
-                   models=self.models, seed=self.seed, split=self.split, versions={k: v for k, v in versions().items() if k != 'python'})
-        h = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-        path = cache_dir()/'baselines'/f'full-{h}.json'
-        if use_cache and path.is_file():
-            try: return EvalResult(**json.loads(path.read_text())['result'])
-            except (ValueError, KeyError, TypeError): pass                       # unreadable cache: recompute
+        return self.baselines([net or self.net], random=False, full=True, use_cache=use_cache)[net or self.net]['full']
+
+    def baselines(self, archs=None, images=None, labels=None, lr=None, ipc=None, random=True, full=True, use_cache=True) -> dict:
+        """{arch: {'set', 'random', 'full': EvalResult}} for every architecture, from one `sweep` (so under `torchrun` all
+        of it is split over the ranks). 'set' is there when `images` are given, 'random' (`ipc` per class) and 'full'
+        (the whole training split, cached on disk) when asked for."""
+        if random and ipc is None: raise ValueError('the random-real baseline needs ipc (images per class)')
+        archs, jobs, rows = archs or [self.net], {}, {}
         tr = self.real.train
-        res = self.evaluate(tr.images, tr.labels, net=net, desc='full data')
-        if use_cache and is_main(): write_json(path, {'key': key, 'result': asdict(res)})
-        return res
+        for a in archs:
+            rows[a] = {}
+            if images is not None: jobs['set', a] = (a, [(images, labels)] * self.models, lr)
+            if random: jobs['random', a] = (a, self._random_sets(ipc), None)
+            if full:
+                cached = self._cached_full(a) if use_cache else None
+                if cached is None: jobs['full', a] = (a, [(tr.images, tr.labels)] * self.models, None)
+                else: rows[a]['full'] = cached
+        for (kind, a), res in self.sweep(jobs, desc='baselines' if images is None else 'report').items():
+            rows[a][kind] = res
+            if kind == 'full' and use_cache: self._store_full(a, res)
+        return {a: {k: rows[a][k] for k in ('set', 'random', 'full') if k in rows[a]} for a in archs}
 
     def report(self, images, labels, lr=None, ipc=None, archs=None, random=True, full=True, storage_bytes=None) -> dict:
-        "The set's accuracy beside the random-real and full-data baselines, for every architecture in `archs`."
+        "The set's accuracy beside the random-real and full-data baselines, for every architecture in `archs` (one sweep)."
         t0 = time.time()
         check_set(images, labels, self.real)
         ipc = ipc or max(1, len(images) // self.real.num_classes)
-        rows = {}
-        for a in archs or [self.net]:
-            r = dict(set=self.evaluate(images, labels, lr=lr, net=a))
-            if random: r['random'] = self.random_baseline(ipc, net=a)
-            if full: r['full'] = self.full_baseline(net=a)
-            rows[a] = r
+        rows = self.baselines(archs, images, labels, lr, ipc, random, full)
         main = rows[(archs or [self.net])[0]]
         out = dict(dataset=self.real.name, net=self.net, protocol=asdict(self.protocol), models=self.models, seed=self.seed,
                    ipc=ipc, n_images=len(images), storage_bytes=int(storage_bytes if storage_bytes is not None else

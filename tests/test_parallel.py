@@ -1,5 +1,5 @@
-"""Scale-out on torch.distributed: two CPU processes on gloo (launched with torchrun) give the same experts and
-evaluation accuracies as one process, and the same DM / DSA distillation up to floating-point summation order."""
+"""Scale-out on torch.distributed: two CPU processes on gloo (launched with torchrun) give the same experts,
+evaluation accuracies and cross-architecture sweeps as one process, and the same DM / DSA distillation up to floating-point summation order."""
 import os, subprocess, sys
 from pathlib import Path
 import torch
@@ -19,6 +19,8 @@ def test_two_gloo_processes_match_one(tmp_path):
     assert one['experts'].shape == (3, 3, two['experts'].shape[-1])
     assert torch.equal(one['experts'], two['experts'])                     # expert e trained on rank e mod 2, bit-identical
     assert one['accs'] == two['accs']                                      # models split over ranks, gathered in order
+    assert one['table'] == two['table']                                    # a cross-architecture sweep split over ranks
+    assert set(one['table']) == {'ConvNet', 'MLP'} and one['table']['ConvNet']['set'] != one['table']['MLP']['set']
     for k, (x1, l1) in one['sets'].items():
         x2, l2 = two['sets'][k]
         assert torch.allclose(x1, x2, rtol=1e-4, atol=1e-4), (k, float((x1 - x2).abs().max()))
