@@ -1,6 +1,6 @@
 """What the ablation scripts share: resumable JSON-lines results, random-real baselines computed once per recipe,
 evaluation of a distilled parameterization under the method's protocol, and the mean ± std-over-seeds table."""
-import json, statistics
+import json, os, statistics
 from pathlib import Path
 from dd_nb.evaluate import Evaluator, get_protocol
 from dd_nb.methods import DEFAULT_PROTOCOL
@@ -11,12 +11,24 @@ class Results:
     def __init__(self, paths: str, key):
         self.files = [Path(f) for f in paths.split(',')]
         self.files[0].parent.mkdir(parents=True, exist_ok=True)
+        self.key, self.random = key, {}
+        self.reload()
+
+    def reload(self):
+        "Re-read the files (rows other processes appended since), with the random-real baselines they hold."
         self.rows = [json.loads(l) for f in self.files if f.is_file() for l in f.read_text().splitlines() if l.strip()]
-        self.key = key
-        self.random = {}
         for r in self.rows: self.random.setdefault(_random_key(r['method'], r['ipc'], r['seed'], r['models']), (r['random'], r['random_std']))
 
     def done(self, *cell) -> bool: return any(self.key(r) == cell for r in self.rows)
+
+    def claim(self, *cell) -> bool:
+        """Whether this process should run `cell`: not done, and (so that several processes can share one grid: run the
+        same command in each) not claimed by another process, which creates `<first file>.claims/<cell>` first."""
+        self.reload()
+        if self.done(*cell): return False
+        d = self.files[0].with_suffix('.claims'); d.mkdir(exist_ok=True)
+        try: os.close(os.open(d/'-'.join(map(str, cell)), os.O_CREAT | os.O_EXCL)); return True
+        except FileExistsError: return False
 
     def add(self, row: dict):
         self.rows.append(row)

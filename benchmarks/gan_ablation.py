@@ -7,11 +7,13 @@ evaluated with `--models` fresh ConvNets under the method's protocol on the test
 baseline under the same recipe. GAN variants use the cached digits generator (`--generator-steps`, default
 600) and, for H-PD, the cached real-data classifier; GLaD's learning rates are the official ones unless
 `--set` overrides them (choose them on the validation split: `dd_nb.glad.GLAD_LRS` is for StyleGAN-XL).
-Rows are appended to `--out` and skipped when present, so the grid can be run in pieces.
+Rows are appended to `--out` and skipped when present, so the grid can be run in pieces; the same command run in
+several processes shares the grid (a row is claimed in `<out>.claims/`; delete that folder after a crash).
 
     python benchmarks/gan_ablation.py                                      # 3 methods × 2 IPC × 5 variants × 3 seeds
     python benchmarks/gan_ablation.py --methods dm --ipcs 1 --variants pixels,glad,hpd-cam
     python benchmarks/gan_ablation.py --table
+    for i in 1 2; do OMP_NUM_THREADS=1 python benchmarks/gan_ablation.py & done; wait     # 2 cores, 2 processes
 """
 import argparse, time
 from dd_nb.data import digits
@@ -59,7 +61,7 @@ def main():
             for method in a.methods.split(','):
                 for ipc in map(int, a.ipcs.split(',')):
                     for name in a.variants.split(','):
-                        if res.done(method, ipc, name, seed): continue
+                        if not res.claim(method, ipc, name, seed): continue
                         its = max(1, round(ITERATIONS[(method, ipc)] * a.scale))
                         r = run_one(real, res, method, ipc, name, seed, its, a.models, a.generator_steps, extra if name != 'pixels' else {})
                         res.add(r)

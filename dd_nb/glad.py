@@ -89,7 +89,7 @@ def build_glad(method, real, ipc, stage=None, generator: LayeredGenerator | None
     stage = G.num_stages // 2 if stage is None else stage
     rest = {k: v for k, v in overrides.items() if k not in _GAN_KEYS}
     pix, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, device=device, **rest)
-    syn_lr = float(pix.lr) if pix.lr is not None else None
+    syn_lr = float(pix.lr.detach()) if pix.lr is not None else None
     param = GanLatents.init(G, real, ipc, stage, init=gan.pop('init', 'average'), n_avg=gan.pop('n_avg', 1000), seed=seed,
                             syn_lr=syn_lr, **{k: gan[k] for k in ('lr_w', 'lr_img', 'lr_lr') if k in gan and (k != 'lr_lr' or syn_lr is not None)})
     cfg = {**cfg, **gan, 'param': 'glad', 'stage': stage, 'generator': fingerprint(G)}
