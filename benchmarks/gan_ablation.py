@@ -67,7 +67,14 @@ def main():
                         res.add(r)
                         print(f"{method} ipc {ipc} {name} seed {seed}: {100 * r['acc']:.2f} (random {100 * r['random']:.2f})", flush=True)
     print(table(res.rows, ['method', 'ipc', 'variant'], lambda r: (r['method'], r['ipc'], VARIANTS.index(r['variant'])),
-                lambda r: f"stage {r['stage']}, {r['storage_floats']:,} floats" if r.get('stage') is not None else f"{r['storage_floats']:,} floats"))
+                lambda r: describe(r, res.rows)))
+
+def describe(r, rows):
+    "The stage each seed's set lives at (H-PD picks it on val) and the floats it stores."
+    same = sorted((x for x in rows if (x['method'], x['ipc'], x['variant']) == (r['method'], r['ipc'], r['variant'])), key=lambda x: x['seed'])
+    fl = sorted({x['storage_floats'] for x in same})
+    floats = f"{fl[0]:,}" + (f"–{fl[-1]:,}" if len(fl) > 1 else '') + ' floats'
+    return floats if r.get('stage') is None else f"stage {'/'.join(str(x['stage']) for x in same)}, {floats}"
 
 if __name__ == '__main__':
     main()
