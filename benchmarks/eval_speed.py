@@ -18,6 +18,12 @@ from dd_nb.augment import DSA
 from dd_nb.evaluate import Evaluator, Protocol, accuracy
 
 
+def cpu_model() -> str:
+    "The CPU's model name (speed ratios against figures taken elsewhere depend on it)."
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): import platform; return platform.processor() or 'unknown'
+
+
 def matmul_gflops(n=2048, reps=10):
     a = torch.randn(n, n); a @ a
     t = time.perf_counter()
@@ -69,11 +75,11 @@ def main():
     ev = Evaluator(real, p, models=a.models, seed=a.seed, progress=False)
     t = time.perf_counter(); res = ev.evaluate(x, y); t_ours = time.perf_counter() - t
     mm2 = matmul_gflops()
-    out = dict(models=a.models, epochs=a.epochs, ipc=a.ipc, steps=steps, threads=torch.get_num_threads(),
+    out = dict(cpu=cpu_model(), models=a.models, epochs=a.epochs, ipc=a.ipc, steps=steps, threads=torch.get_num_threads(),
                plain_seconds=t_plain, ours_seconds=t_ours, speedup=t_plain / t_ours,
                plain_gflops=flops / t_plain / 1e9, ours_gflops=flops / t_ours / 1e9,
                matmul_gflops=[mm0, mm1, mm2], plain_acc=accs_plain, ours_acc=res.accs)
-    print(f"K={a.models} ConvNet-3, digits IPC {a.ipc}, {a.epochs} epochs with DSA, {steps} steps, {out['threads']} threads")
+    print(f"K={a.models} ConvNet-3, digits IPC {a.ipc}, {a.epochs} epochs with DSA, {steps} steps, {out['threads']} threads, {out['cpu']}")
     print(f"plain eager loop : {t_plain:8.1f} s  {out['plain_gflops']:6.1f} GFLOP/s  acc {100*sum(accs_plain)/len(accs_plain):.2f} %")
     print(f"dd_nb Evaluator  : {t_ours:8.1f} s  {out['ours_gflops']:6.1f} GFLOP/s  acc {100*res.mean:.2f} %  (incl. compile)")
     print(f"2048² matmul     : {', '.join(f'{m:.0f}' for m in out['matmul_gflops'])} GFLOP/s (before / between / after)")

@@ -21,7 +21,7 @@ from dd_nb.methods import build
 from dd_nb.distill import Distiller
 from dd_nb.evaluate import Evaluator
 from dd_nb.methods import DEFAULT_PROTOCOL
-from eval_speed import matmul_gflops
+from eval_speed import matmul_gflops, cpu_model
 
 OFFICIAL = {('dm', 1): 0.552, ('dm', 10): 1.169, ('dsa', 1): 1.359, ('dsa', 10): 58.0, ('dc', 1): 1.384, ('dc', 10): 52.7,
             ('mtt', 1): 0.649, ('mtt', 10): 4.616}
@@ -48,7 +48,7 @@ def main():
     torch.set_num_threads(a.threads)
     real, rows = digits(), []
     mm = [matmul_gflops()]
-    print(f"digits, ConvNet-3, {torch.get_num_threads()} thread(s); 2048² matmul {mm[0]:.0f} GFLOP/s")
+    print(f"digits, ConvNet-3, {torch.get_num_threads()} thread(s), {cpu_model()}; 2048² matmul {mm[0]:.0f} GFLOP/s")
     print(f"{'method':<7}{'ipc':>4}{'first s':>9}{'steady s/it':>13}{'official':>10}{'ratio':>8}{'GFLOP/s':>9}{'peak MB':>9}{'eval s':>9}")
     for method in a.methods.split(','):
         for ipc in map(int, a.ipcs.split(',')):
@@ -69,7 +69,7 @@ def main():
             print(f"{method:<7}{ipc:>4}{s[0]:>9.2f}{steady:>13.3f}{off or float('nan'):>10.3f}{steady / off if off else float('nan'):>8.2f}{gflops:>9.1f}{peak:>9.0f}{ev_s:>9.1f}", flush=True)
     mm.append(matmul_gflops())
     print(f"2048² matmul after the table: {mm[1]:.0f} GFLOP/s")
-    if a.out: json.dump(dict(rows=rows, matmul_gflops=mm, threads=torch.get_num_threads()), open(a.out, 'w'), indent=1)
+    if a.out: json.dump(dict(cpu=cpu_model(), rows=rows, matmul_gflops=mm, threads=torch.get_num_threads()), open(a.out, 'w'), indent=1)
 
 
 if __name__ == '__main__':

@@ -11,14 +11,26 @@ import torch
 from .parallel import is_main
 
 # %% auto #0
-__all__ = ['default_device', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice', 'atomic_path', 'write_json',
-           'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
+__all__ = ['default_device', 'prefer_channels_last', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice',
+           'atomic_path', 'write_json', 'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
 
 # %% ../nbs/00_core.ipynb #e604df2e
 def default_device() -> torch.device:
     "CUDA when available, else CPU; the environment variable `DD_NB_DEVICE` overrides."
     if os.environ.get('DD_NB_DEVICE'): return torch.device(os.environ['DD_NB_DEVICE'])
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+def prefer_channels_last() -> bool:
+    """Whether compiled CPU training steps (forward and backward: evaluation, gradient matching) use the channels-last memory
+    format. Which layout is faster depends on the CPU (digits, ConvNet-3: channels-last helped on an AMD EPYC; on an Intel Xeon
+    contiguous trained 1.3× faster and DSA iterations took 0.52 vs 0.64 s), so the default is channels-last on AMD CPUs only;
+    `DD_NB_CHANNELS_LAST=1` or `0` decides. Results differ by float rounding only. (DM's forward-only pass keeps channels-last.)"""
+    v = os.environ.get('DD_NB_CHANNELS_LAST')
+    if v in ('0', '1'): return v == '1'
+    if v: raise ValueError(f'DD_NB_CHANNELS_LAST must be 0 or 1, got {v!r}')
+    try: return any(l.startswith('vendor_id') and 'AuthenticAMD' in l for l in open('/proc/cpuinfo'))
+    except OSError: return False
+
 
 # %% ../nbs/00_core.ipynb #03360227
 def seed_everything(seed: int) -> int:

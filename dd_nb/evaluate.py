@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import check_choice, default_device, write_json, versions
+from .core import check_choice, default_device, write_json, versions, prefer_channels_last
 from .data import RealData
 from .nets import get_net, NETS
 from .augment import DSA
@@ -83,8 +83,9 @@ def train_net(net, images, labels, protocol, lr=None, dsa: DSA | None = None, se
     n, bs = len(images), min(p.batch, len(images))
     steps = p.epochs * -(-n // bs)
     use_compile = _use_compile(compile, device, steps)
+    cl = use_compile and prefer_channels_last()
     if use_compile:
-        net = net.to(memory_format=torch.channels_last)
+        if cl: net = net.to(memory_format=torch.channels_last)
         fwd = torch.compile(net, dynamic=False)
     else: fwd = net
     make_opt = lambda lr_: torch.optim.SGD(net.parameters(), lr=lr_, momentum=p.momentum, weight_decay=p.weight_decay)
@@ -97,7 +98,7 @@ def train_net(net, images, labels, protocol, lr=None, dsa: DSA | None = None, se
             idx = perm[i:i + bs]
             x, y = images[idx], labels[idx]
             if p.augment and dsa is not None: x = dsa(x, generator=g)
-            if use_compile: x = x.contiguous(memory_format=torch.channels_last)
+            if cl: x = x.contiguous(memory_format=torch.channels_last)
             out = fwd(x)
             for cb in callbacks: cb.on_batch(ep, idx, out.detach(), y)
             loss = soft_cross_entropy(out, y) if soft else F.cross_entropy(out, y)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 from collections import defaultdict
 import torch, torch.nn.functional as F
+from .core import prefer_channels_last
 from .matcher import Matcher, grad_distance, depth_mask
 from .nets import get_net
 from .augment import DSA
@@ -62,10 +63,12 @@ class GradientMatcher(Matcher):
         self.net.train()
         self.names = [n for n, _ in self.net.named_parameters()]
         self.params = list(self.net.parameters())
-        if self._compile:          # channels-last throughout: the compiled inner training uses it too (no layout flip-flop)
-            self.net = self.net.to(memory_format=torch.channels_last)
+        if self._compile:          # the layout of the compiled inner training too (no layout flip-flop)
             f = torch.compile(self.net, dynamic=False)
-            self.fwd_real = lambda x: f(x.contiguous(memory_format=torch.channels_last))
+            if prefer_channels_last():
+                self.net = self.net.to(memory_format=torch.channels_last)
+                self.fwd_real = lambda x: f(x.contiguous(memory_format=torch.channels_last))
+            else: self.fwd_real = f
         else: self.fwd_real = self.net
 
     def loss(self, images, labels):
