@@ -4,22 +4,79 @@
 
 # %% ../nbs/90_cli.ipynb #3bc48996
 from __future__ import annotations
-import json, sys, time
+import contextlib, json, math, os, sys, tempfile, time
 import numpy as np
 from pathlib import Path
 import torch
 from fastcore.script import call_parse, Param, store_true
-from .core import write_json, seed_everything
+from .core import write_json, seed_everything, check_choice, lock_folder, remove_stale_temps
 from .data import load_data
 from .distilled import DistilledSet
 from .evaluate import Evaluator, format_report, get_protocol
 from .nets import NETS
-from .core import check_choice
 from .parallel import init_from_env, is_main
 
 # %% auto #0
-__all__ = ['PARAMS', 'dd_nb_evaluate', 'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides', 'dd_nb_distill',
+__all__ = ['RUN_FILES', 'USER_ERRORS', 'PARAMS', 'check_positive', 'check_out_path', 'check_run_folder', 'claim_out',
+           'dd_nb_evaluate', 'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides', 'dd_nb_distill',
            'distill_main']
+
+# %% ../nbs/90_cli.ipynb #c90a0002
+RUN_FILES = ('checkpoint.pt', 'metrics.jsonl', 'distilled.safetensors', 'distilled.json', 'grid.png', 'loss.png',
+             'report.json')
+
+def check_positive(name: str, value, integer=True):
+    "`value` if it is a finite positive number (a whole one when `integer`), else a `ValueError` naming `--name`."
+    flag = '--' + name.replace('_', '-')
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f'{flag} must be a finite positive number, got {value!r}')
+    if value <= 0 or (integer and value != int(value)):
+        raise ValueError(f'{flag} must be {"a whole number " if integer else ""}above 0, got {value!r}')
+    return value
+
+def check_out_path(out) -> Path:
+    "`out` as a Path, if it is a folder or could become one (no part of it is a file); writes nothing."
+    out = Path(out)
+    for p in [out, *out.parents]:
+        if p.exists():
+            if not p.is_dir(): raise NotADirectoryError(f'--out {out}: {p} is a file, not a folder')
+            break
+    return out
+
+# %% ../nbs/90_cli.ipynb #c90a0003
+def check_run_folder(out, resume: bool, overwrite: bool) -> Path:
+    "Refuse to replace a finished or interrupted run by accident, and `--resume` with nothing to resume; writes nothing."
+    out = check_out_path(out)
+    if resume and overwrite: raise ValueError('--resume continues the run in --out, --overwrite replaces it: choose one')
+    there = [f for f in RUN_FILES if (out/f).is_file()]
+    if resume and not (out/'checkpoint.pt').is_file():
+        raise FileNotFoundError(f'--resume: {out/"checkpoint.pt"} does not exist, so there is nothing to continue '
+                                f'(check --out, or drop --resume to start afresh)')
+    if there and not (resume or overwrite):
+        raise FileExistsError(f'{out} already holds a run ({", ".join(there)}): continue it with --resume, replace it with '
+                              f'--overwrite, or choose another --out')
+    return out
+
+@contextlib.contextmanager
+def claim_out(out, overwrite: bool = False):
+    """Create and lock `out` for the life of a run, check it is writable, remove stale temporary files (and with `overwrite`
+    the previous run's files); a folder this created and left empty is removed when the run fails."""
+    out = Path(out)
+    created = not out.exists()
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise OSError(f'cannot create --out {out}: {e.strerror or e}') from None
+    try:
+        with lock_folder(out):
+            try: tempfile.TemporaryFile(dir=out).close()
+            except OSError as e: raise OSError(f'cannot write to --out {out}: {e.strerror or e}') from None
+            remove_stale_temps(out)
+            if overwrite:
+                for f in RUN_FILES: (out/f).unlink(missing_ok=True)
+            yield out
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError): out.rmdir()                 # only if still empty
+        raise
 
 # %% ../nbs/90_cli.ipynb #07922a76
 @call_parse
@@ -40,8 +97,11 @@ def dd_nb_evaluate(
     quiet: Param('no progress bars', store_true) = False,
 ):
     "Evaluate a distilled set (or a random real subset) beside the random-real and full-data baselines."
-    if (path is None) == (random is None): raise SystemExit('give either a saved set (PATH) or --random IPC')
+    if (path is None) == (random is None): raise ValueError('give either a saved set (PATH) or --random IPC')
     get_protocol(protocol)
+    for name, v in [('models', models), ('width', width)] + ([('random', random)] if random is not None else []):
+        check_positive(name, v)
+    check_out_path(out)
     arch_list = [check_choice('network', a.strip(), NETS) for a in archs.split(',')] if archs else [check_choice('network', net, NETS)]
     seed_everything(seed)
     real = load_data(dataset, root=data_root, zca=zca)
@@ -49,7 +109,7 @@ def dd_nb_evaluate(
     if path is not None:
         ds = DistilledSet.load(path)
         if ds.manifest.get('dataset') not in (None, real.name):
-            raise SystemExit(f"{path} was distilled from {ds.manifest['dataset']!r}, not {real.name!r}: pass --dataset {ds.manifest['dataset']}")
+            raise ValueError(f"{path} was distilled from {ds.manifest['dataset']!r}, not {real.name!r}: pass --dataset {ds.manifest['dataset']}")
         rep = ev.report(ds.images, ds.labels, lr=ds.lr, archs=arch_list, full=not no_full, storage_bytes=ds.storage_bytes)
         rep.update(set=str(path), method=ds.manifest.get('method'))
     else:
@@ -86,16 +146,48 @@ def argv_for_fastcore(argv, positional='path'):
         else: out.append(a)
     return out
 
+# errors that are the input's (exit 2, one line); anything else is a bug (exit 1, one line, --debug shows the traceback)
+USER_ERRORS = (ValueError, OSError, FloatingPointError, LookupError)
+
+def _one_line(e: BaseException) -> str:
+    return ' '.join(str(e).split()) or type(e).__name__
+
+def _stopped(e: KeyboardInterrupt) -> str:
+    "The line for a run stopped by a signal: where its last good state is, and how to continue."
+    what = getattr(e, 'signame', 'SIGINT')
+    ckpt = getattr(e, 'checkpoint', None)
+    if ckpt is not None and Path(ckpt).is_file():
+        return f'stopped by {what}; the last good state is in {ckpt}: continue with --resume'
+    return f'stopped by {what}'
+
 def run_script(func, argv=None, positional='path'):
-    "Parse `argv` (default `sys.argv[1:]`) for a `call_parse` function and run it; bad input exits 2 with one clear line."
+    """Parse `argv` (default `sys.argv[1:]`) for a `call_parse` function and run it. Bad input (argument, file,
+    setting) exits 2 with one line on stderr; SIGTERM / Ctrl-C exit 128 + the signal after a checkpoint; `--debug`
+    (or DD_NB_DEBUG=1) shows the traceback instead."""
     from fastcore.script import anno_parser
-    import logging; logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # 'No CUDA runtime' noise from torch.compile on CPU
+    import logging, signal
+    from dd_nb.core import stop_signals_as_interrupt, Interrupted
+    logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # 'No CUDA runtime' noise on CPU
     parser = anno_parser(func)
+    parser.add_argument('--debug', action='store_true', help='show the full traceback on errors')
+    parser.error = lambda msg: parser.exit(2, f'{parser.prog}: error: {msg}\n')   # one line, not the usage block
     args = vars(parser.parse_args(argv_for_fastcore(sys.argv[1:] if argv is None else argv, positional)))
     for k in ('xtra', 'pdb'): args.pop(k, None)
+    debug = args.pop('debug') or os.environ.get('DD_NB_DEBUG') == '1'
     if init_from_env() and not is_main() and 'quiet' in args: args['quiet'] = True   # launched by torchrun: rank 0 speaks
-    try: func(**args)
-    except (ValueError, FileNotFoundError) as e: parser.exit(2, f'{parser.prog}: error: {e}\n')
+    try:
+        with stop_signals_as_interrupt(): func(**args)
+    except KeyboardInterrupt as e:
+        if debug: raise
+        sig = getattr(e, 'signum', signal.SIGINT)
+        parser.exit(128 + int(sig), f'{parser.prog}: {_stopped(e)}\n')
+    except USER_ERRORS as e:
+        if debug: raise
+        parser.exit(2, f'{parser.prog}: error: {_one_line(e)}\n')
+    except Exception as e:
+        if debug: raise
+        parser.exit(1, f'{parser.prog}: internal error: {type(e).__name__}: {_one_line(e)} '
+                       f'(rerun with --debug for the traceback, and please report it)\n')
     return 0
 
 def evaluate_main():
@@ -117,6 +209,15 @@ def parse_overrides(text) -> dict:
         except (ValueError, SyntaxError): out[k.replace('-', '_')] = v
     return out
 
+def _from_set(name, given, extra: dict):
+    "A setting given as its own option or through --set (not both, unless equal)."
+    if name not in extra: return given
+    v = extra.pop(name)
+    if given is not None and given != v:
+        raise ValueError(f'{name} is given twice: --{name.replace("_", "-")} {given} and --set {name}={v}')
+    return v
+
+# %% ../nbs/90_cli.ipynb #c90a0005
 @call_parse
 def dd_nb_distill(
     dataset: Param('registered name (digits, cifar10, …) or an ImageFolder path', str) = 'digits',
@@ -129,29 +230,51 @@ def dd_nb_distill(
     lr_img: Param('learning rate of the synthetic images (default: the preset)', float) = None,
     set: Param('more preset overrides, space-separated KEY=VALUE, e.g. "syn_steps=10 n_experts=2"', str) = None,
     seed: Param('seed of the distillation and of the evaluation', int) = 0,
-    resume: Param('continue from OUT/checkpoint.pt', store_true) = False,
+    resume: Param('continue the run in OUT from OUT/checkpoint.pt', store_true) = False,
+    overwrite: Param('replace a run already in OUT', store_true) = False,
     protocol: Param("evaluation protocol (default: the method's)", str) = None,
     models: Param('fresh networks per number', int) = 5,
     zca: Param('ZCA-whiten the data', store_true) = False,
     no_eval: Param('skip the evaluation', store_true) = False,
     no_full: Param('skip the full-data baseline', store_true) = False,
-    checkpoint_every: Param('iterations between checkpoints', int) = 50,
+    checkpoint_every: Param('also checkpoint every N iterations', int) = None,
+    checkpoint_minutes: Param('checkpoint at least this often (minutes of work a kill can lose)', float) = 2.0,
     quiet: Param('no progress bars', store_true) = False,
 ):
     "Distil a dataset and evaluate the result beside the random-real and full-data baselines."
-    from dd_nb.methods import build, METHODS
+    from dd_nb.methods import METHODS
+    check_choice('method', method, METHODS)
+    check_choice('parameterization', param, PARAMS)
+    extra = parse_overrides(set)                                # every check below runs before any work or write
+    iterations, lr_img = _from_set('iterations', iterations, extra), _from_set('lr_img', lr_img, extra)
+    check_positive('ipc', ipc)
+    if not no_eval: check_positive('models', models)
+    if iterations is not None: check_positive('iterations', iterations)
+    if lr_img is not None: check_positive('lr_img', lr_img, integer=False)
+    if checkpoint_every is not None: check_positive('checkpoint_every', checkpoint_every)
+    check_positive('checkpoint_minutes', checkpoint_minutes, integer=False)
+    if param == 'hpd' and resume: raise ValueError('--resume is not available for --param hpd (each space is short; run it again)')
+    protocol = protocol or DEFAULT_PROTOCOL[method]
+    get_protocol(protocol)
+    out = check_run_folder(out, resume, overwrite)
+    real = load_data(dataset, root=data_root, zca=zca or bool(extra.get('zca')))
+    with claim_out(out, overwrite) if is_main() else contextlib.nullcontext():
+        try:
+            return _distill(real, method, param, ipc, out, iterations, lr_img, extra, seed, resume, protocol, models,
+                            no_eval, no_full, checkpoint_every, checkpoint_minutes * 60, quiet)
+        except KeyboardInterrupt as e:
+            e.checkpoint = out/'checkpoint.pt'                 # for the one line that says how to continue
+            raise
+
+# %% ../nbs/90_cli.ipynb #c90a0006
+def _distill(real, method, param, ipc, out, iterations, lr_img, extra, seed, resume, protocol, models, no_eval, no_full,
+             checkpoint_every, checkpoint_seconds, quiet):
+    "The work of `dd_nb_distill` once its arguments passed: distil, save, evaluate, report."
+    from dd_nb.methods import build
     from dd_nb.distill import Distiller
     from dd_nb.viz import image_grid, loss_plot
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    check_choice('method', method, METHODS)
-    check_choice('parameterization', param, PARAMS)
-    if param == 'hpd' and resume: raise ValueError('--resume is not available for --param hpd (each space is short; run it again)')
-    protocol = protocol or DEFAULT_PROTOCOL[method]
-    get_protocol(protocol)
-    extra = parse_overrides(set)
-    real = load_data(dataset, root=data_root, zca=zca or bool(extra.get('zca')))
-    out = Path(out)
     name = method if param == 'pixels' else f'{param}-{method}'
     if param == 'hpd':                                                        # H-PD: its own loop over the generator's spaces
         from dd_nb.hpd import HPD, hpd_plot
@@ -167,7 +290,8 @@ def dd_nb_distill(
             from dd_nb.glad import build_glad
             syn, matcher, its, cfg = build_glad(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img, **extra)
         else: syn, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img, **extra)
-        d = Distiller(syn, matcher, real, its, seed=seed, out=out, checkpoint_every=checkpoint_every, progress=not quiet, config=cfg)
+        d = Distiller(syn, matcher, real, its, seed=seed, out=out, checkpoint_every=checkpoint_every,
+                      checkpoint_seconds=checkpoint_seconds, progress=not quiet, config=cfg)
         d.run(resume=resume)
         n_its = d.it
         if hasattr(syn, 'finalize'):                                          # HMN: prune the over-budget container into its budget

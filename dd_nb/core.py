@@ -12,7 +12,8 @@ from .parallel import is_main
 
 # %% auto #0
 __all__ = ['default_device', 'prefer_channels_last', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice',
-           'atomic_path', 'write_json', 'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
+           'current_umask', 'atomic_path', 'write_json', 'lock_folder', 'remove_stale_temps', 'Interrupted',
+           'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
 
 # %% ../nbs/00_core.ipynb #e604df2e
 def default_device() -> torch.device:
@@ -58,14 +59,27 @@ def check_choice(what: str, value, choices) -> str:
     return value
 
 # %% ../nbs/00_core.ipynb #6563053b
+def current_umask() -> int:
+    "The process's umask (read without changing it where Linux allows)."
+    try:
+        for line in open('/proc/self/status'):
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except OSError: pass
+    old = os.umask(0o022)                                # elsewhere: set and restore
+    os.umask(old)
+    return old
+
 @contextlib.contextmanager
 def atomic_path(path):
-    "Yield a temporary path next to `path`; on success rename it onto `path`, on error delete it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    """Yield a temporary path next to `path`; on success rename it onto `path` with the permissions the umask asks for
+    (as `open` would give), on error delete it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())          # mkstemp makes 0600: a set could not be shared
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.remove(tmp)
@@ -82,6 +96,68 @@ def _json_default(o):
     if isinstance(o, torch.Tensor): return o.tolist()
     if isinstance(o, Path): return str(o)
     raise TypeError(f'{type(o).__name__} is not JSON serialisable')
+
+# %% ../nbs/00_core.ipynb #a1c0f002
+_HELD_LOCKS = {}                                         # real path -> [fd, depth]: re-entrant within a process
+
+@contextlib.contextmanager
+def lock_folder(folder):
+    "Hold an exclusive lock on `folder` (created if needed); another process holding it is a clear `BlockingIOError`."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = os.path.realpath(folder)
+    if key in _HELD_LOCKS:
+        _HELD_LOCKS[key][1] += 1
+    else:
+        try: import fcntl
+        except ImportError: fcntl = None                 # no flock (Windows): no lock
+        fd = os.open(key, os.O_RDONLY)
+        if fcntl is not None:
+            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise BlockingIOError(f'{folder} is in use by another dd_nb run (it holds the folder\'s lock); '
+                                      f'wait for it to end or choose another output folder') from None
+        _HELD_LOCKS[key] = [fd, 1]
+    try: yield folder
+    finally:
+        _HELD_LOCKS[key][1] -= 1
+        if _HELD_LOCKS[key][1] == 0: os.close(_HELD_LOCKS.pop(key)[0])     # closing releases the flock
+
+# %% ../nbs/00_core.ipynb #a1c0f003
+def remove_stale_temps(folder) -> list:
+    "Delete the temporary files (`.NAME.XXXX.tmp`) that killed `atomic_path` writes left in `folder`; returns the names."
+    folder, gone = Path(folder), []
+    if not folder.is_dir(): return gone
+    for p in folder.glob('.*.tmp'):
+        if p.is_file():
+            with contextlib.suppress(FileNotFoundError): p.unlink()
+            gone.append(p.name)
+    return sorted(gone)
+
+# %% ../nbs/00_core.ipynb #a1c0f007
+class Interrupted(KeyboardInterrupt):
+    "A stop asked for by a signal (`signum`: 2 for SIGINT, 15 for SIGTERM)."
+    def __init__(self, signum: int):
+        import signal
+        self.signum, self.signame = signum, signal.Signals(signum).name
+        super().__init__(f'stopped by {self.signame}')
+
+@contextlib.contextmanager
+def stop_signals_as_interrupt():
+    "Within the block, SIGTERM and SIGINT raise `Interrupted` (where their handlers are still Python's defaults)."
+    import signal, threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def _raise(signum, frame): raise Interrupted(signum)
+    defaults = {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler}
+    old = {s: signal.getsignal(s) for s in defaults}
+    mine = [s for s, h in old.items() if h is defaults[s]]
+    for s in mine: signal.signal(s, _raise)
+    try: yield
+    finally:
+        for s in mine: signal.signal(s, old[s])
 
 # %% ../nbs/00_core.ipynb #a23744b6
 def versions() -> dict:

@@ -13,7 +13,8 @@ from .core import check_choice
 
 # %% auto #0
 __all__ = ['CIFAR_STATS', 'IMAGENET_STATS', 'IMAGENET_SUBSETS', 'DATASETS', 'Split', 'ZCA', 'RealData', 'digits', 'ImageFiles',
-           'from_datasets', 'image_folder', 'cifar10', 'cifar100', 'tiny_imagenet', 'imagenet_subset', 'load_data']
+           'from_datasets', 'image_folder', 'read_cifar_pickle', 'cifar10', 'cifar100', 'tiny_imagenet',
+           'imagenet_subset', 'load_data']
 
 # %% ../nbs/01_data.ipynb #bc547a15
 class Split:
@@ -85,6 +86,9 @@ class RealData:
         self.name, self.classes, self.seed, self.val_frac = name, list(classes), seed, val_frac
         self.mean, self.std, self.zca, self.dsa_strategy, self.source = list(mean), list(std), zca, dsa_strategy, source
         self.test = test
+        if len(self.classes) < 2:
+            raise ValueError(f'{name}: {len(self.classes)} class found ({", ".join(self.classes)}); distilling and '
+                             f'evaluating need at least 2 (one class is 100 % by construction)')
         self.train, self.val = _carve_val(train, val_frac, seed)
         x0 = self.train.images_at([0]) if len(self.train) else test.images_at([0])
         self.channels, self.im_size = x0.shape[1], tuple(x0.shape[2:])
@@ -184,12 +188,22 @@ class ImageFiles(Dataset):
         self.paths, self.targets, self.mode, self.size = list(map(str, paths)), list(map(int, labels)), mode, size
     def __len__(self): return len(self.paths)
     def __getitem__(self, i):
-        from PIL import Image
         import torchvision.transforms.functional as TF
-        with Image.open(self.paths[i]) as im: im = im.convert(self.mode)
+        im = _open_image(self.paths[i], self.mode)
         if self.size is not None and im.size != (self.size[1], self.size[0]):
             im = TF.center_crop(TF.resize(im, min(self.size)), list(self.size))
         return TF.to_tensor(im), self.targets[i]
+
+def _open_image(path, mode=None):
+    "A PIL image read completely (converted to `mode` if given); an unreadable file is a `ValueError` naming it."
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im.convert(mode) if mode else im.copy()
+    except FileNotFoundError: raise
+    except Exception as e:                                   # PIL raises OSError, SyntaxError, ValueError, …
+        raise ValueError(f'{path}: not a readable image ({e})') from None
 
 def _labels_of(ds):
     if hasattr(ds, 'targets'): return torch.as_tensor(list(ds.targets), dtype=torch.long)
@@ -230,8 +244,7 @@ def _scan_folder(root):
     return classes, [p for p, _ in samples], [t for _, t in samples]
 
 def _image_mode(path):
-    from PIL import Image
-    with Image.open(path) as im: return 'L' if im.mode in ('L', 'LA', 'I', 'I;16', '1') else 'RGB'
+    return 'L' if _open_image(path).mode in ('L', 'LA', 'I', 'I;16', '1') else 'RGB'
 
 def image_folder(path, size=None, val_frac=0.1, seed=0, test_frac=0.25, zca=False, max_bytes=2**31) -> RealData:
     "A `RealData` from an ImageFolder directory: `path/{train,test}/<class>/*.png`, or `path/<class>/*` split stratified."
@@ -250,8 +263,8 @@ def image_folder(path, size=None, val_frac=0.1, seed=0, test_frac=0.25, zca=Fals
         raise FileNotFoundError(f'{path}: {e} (expected <class>/ sub-folders of images, or train/ and test/ with them)') from None
     mode = _image_mode(ptr[0])
     if size is None:
-        from PIL import Image
-        with Image.open(ptr[0]) as im: size = (im.size[1], im.size[0])
+        w, h = _open_image(ptr[0]).size
+        size = (h, w)
     size = (size, size) if isinstance(size, int) else tuple(size)
     return from_datasets(ImageFiles(ptr, ytr, mode, size), ImageFiles(pte, yte, mode, size), classes, name=path.name,
                          zca=zca, val_frac=val_frac, seed=seed, max_bytes=max_bytes, source=str(path))
@@ -260,26 +273,72 @@ def image_folder(path, size=None, val_frac=0.1, seed=0, test_frac=0.25, zca=Fals
 CIFAR_STATS = {'cifar10': ([0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]),
                'cifar100': ([0.5071, 0.4866, 0.4409], [0.2673, 0.2564, 0.2762])}
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+# the only globals a CIFAR python batch references: NumPy's array / dtype rebuilders (module moved in NumPy 2)
+_PICKLE_ALLOWED = {(m, n) for m in ('numpy.core.multiarray', 'numpy._core.multiarray') for n in ('_reconstruct', 'scalar')}
+_PICKLE_ALLOWED |= {('numpy', 'ndarray'), ('numpy', 'dtype')}
+
+class _Refused(pickle.UnpicklingError): "A global the data-only unpickler does not admit."
+
+def _latin1_bytes(text, encoding='latin1'):
+    if encoding not in ('latin1', 'latin-1'): raise _Refused(f'it asks to encode text as {encoding!r}')
+    return text.encode('latin1')
+
+class _DataOnlyUnpickler(pickle.Unpickler):
+    "An unpickler that can rebuild NumPy arrays and builtin containers, and nothing that runs code."
+    def find_class(self, module, name):
+        if (module, name) == ('_codecs', 'encode'): return _latin1_bytes       # how protocol 2 writes bytes under Python 3
+        if (module, name) not in _PICKLE_ALLOWED: raise _Refused(f'it asks to call {module}.{name}')
+        import importlib
+        for m in (module.replace('numpy.core.', 'numpy._core.'), module.replace('numpy._core.', 'numpy.core.')):
+            try: return getattr(importlib.import_module(m), name)
+            except ImportError: continue
+        raise _Refused(f'{module}.{name} is not available in this NumPy')
+
+def read_cifar_pickle(path) -> dict:
+    "A CIFAR python batch or meta file as a dict with str keys, read without executing anything."
+    path = Path(path)
+    try:
+        with open(path, 'rb') as fh: obj = _DataOnlyUnpickler(fh, encoding='latin1').load()
+    except _Refused as e:
+        raise ValueError(f'{path}: refused: not a plain CIFAR data file ({e}); nothing in it was run') from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+        raise ValueError(f'{path}: not a readable CIFAR python file (truncated or another format: {e})') from None
+    if not isinstance(obj, dict): raise ValueError(f'{path}: a CIFAR file holds a dict, this one a {type(obj).__name__}')
+    return {(k.decode('latin1') if isinstance(k, bytes) else k): v for k, v in obj.items()}
+
+def _cifar_batch(path, label_key):
+    "(uint8 images (N, 3, 32, 32), labels (N,)) of one batch file, checked against the documented layout."
+    d = read_cifar_pickle(path)
+    x, y = d.get('data'), d.get(label_key)
+    if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3 * 32 * 32:
+        raise ValueError(f'{path}: "data" must be a uint8 array of N × 3072 pixels, got {getattr(x, "shape", type(x).__name__)}')
+    if not isinstance(y, (list, np.ndarray)) or len(y) != len(x):
+        raise ValueError(f'{path}: "{label_key}" must list one label per image ({len(x)} images)')
+    return torch.from_numpy(x.reshape(-1, 3, 32, 32).copy()), torch.as_tensor(np.asarray(y, dtype=np.int64))
 
 def _cifar(name, root, zca=False, val_frac=0.1, seed=0):
-    from torchvision import datasets
-    base = datasets.CIFAR10 if name == 'cifar10' else datasets.CIFAR100
-    folder = Path(root)/base.base_folder
-    need = [f for f, _ in base.train_list + base.test_list] + [base.meta['filename']]
+    ten = name == 'cifar10'
+    folder = Path(root)/('cifar-10-batches-py' if ten else 'cifar-100-python')
+    train_files = [f'data_batch_{i}' for i in range(1, 6)] if ten else ['train']
+    test_file, meta_file = ('test_batch', 'batches.meta') if ten else ('test', 'meta')
+    need = train_files + [test_file, meta_file]
     missing = [f for f in need if not (folder/f).is_file()]
     if missing:
         raise FileNotFoundError(f'{name}: missing {", ".join(missing)} in {folder} — download the python version '
                                 f'of {name.upper()} and unpack it so that {folder}/ holds {", ".join(need)}')
-    class _NoMD5(base):
-        def _check_integrity(self): return True
-        def _load_meta(self):
-            with open(folder/self.meta['filename'], 'rb') as fh: self.classes = pickle.load(fh, encoding='latin1')[self.meta['key']]
-            self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
-    tr, te = _NoMD5(str(root), train=True), _NoMD5(str(root), train=False)
-    to_x = lambda d: torch.from_numpy(d.data).permute(0, 3, 1, 2).float() / 255
+    label_key, names_key = ('labels', 'label_names') if ten else ('fine_labels', 'fine_label_names')
+    classes = read_cifar_pickle(folder/meta_file).get(names_key)
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise ValueError(f'{folder/meta_file}: "{names_key}" must be a list of class names')
+    tr = [_cifar_batch(folder/f, label_key) for f in train_files]
+    xte, yte = _cifar_batch(folder/test_file, label_key)
+    xtr, ytr = torch.cat([x for x, _ in tr]), torch.cat([y for _, y in tr])
+    for f, yy in [(train_files[0], ytr), (test_file, yte)]:
+        if len(yy) and (yy.min() < 0 or yy.max() >= len(classes)):
+            raise ValueError(f'{folder/f}: labels must lie in [0, {len(classes)}) for the {len(classes)} classes of {meta_file}')
     mean, std = CIFAR_STATS[name]
-    return from_datasets(torch.utils.data.TensorDataset(to_x(tr), torch.tensor(tr.targets)),
-                         torch.utils.data.TensorDataset(to_x(te), torch.tensor(te.targets)), tr.classes, name=name,
+    to_ds = lambda x, y: torch.utils.data.TensorDataset(x.float() / 255, y)
+    return from_datasets(to_ds(xtr, ytr), to_ds(xte, yte), classes, name=name,
                          mean=None if zca else mean, std=None if zca else std, zca=zca, val_frac=val_frac, seed=seed,
                          source=str(folder))
 
@@ -355,6 +414,10 @@ DATASETS = ['digits', 'cifar10', 'cifar100', 'tiny-imagenet', *IMAGENET_SUBSETS]
 def load_data(name, root=None, zca=False, val_frac=0.1, seed=0, size=None) -> RealData:
     "A `RealData` by registered name, or from an `ImageFolder` path."
     if name not in DATASETS and Path(name).is_dir(): return image_folder(name, size=size, val_frac=val_frac, seed=seed, zca=zca)
+    if name not in DATASETS and (os.sep in name or name.startswith(('.', '~'))):     # meant as a folder
+        what = 'is a file, not a folder' if Path(name).exists() else 'does not exist'
+        raise FileNotFoundError(f'dataset folder {name} {what} (give a registered name: {", ".join(DATASETS[:4])}, …, '
+                                f'or an ImageFolder directory)')
     check_choice('dataset (or ImageFolder path)', name, DATASETS)
     if name == 'digits': return digits(val_frac, seed)
     if root is None: raise ValueError(f'{name} reads files: give the folder that holds it (--data-root / root=)')

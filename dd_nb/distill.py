@@ -4,18 +4,20 @@
 
 # %% ../nbs/15_distill.ipynb #4a226b82
 from __future__ import annotations
-import json, time, math
+import io, json, time, math
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .core import seed_everything, rng_states, set_rng_states, atomic_path, write_json
+import contextlib
+from .core import (seed_everything, rng_states, set_rng_states, atomic_path, write_json, lock_folder,
+                        remove_stale_temps, stop_signals_as_interrupt)
 from .parallel import is_main
 from .param import Parameterization
 from .matcher import Matcher
 
 # %% auto #0
-__all__ = ['Distiller', 'ProgressBar', 'MetricsLog', 'LiveHook']
+__all__ = ['CHECKPOINT_SECONDS', 'Distiller', 'ProgressBar', 'MetricsLog', 'LiveHook']
 
 # %% ../nbs/15_distill.ipynb #c9f1acc6
 def _plain_rng():
@@ -32,11 +34,23 @@ def _restore_rng(st):
                         numpy=(n['v'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']),
                         torch=st['torch'], **({'cuda': st['cuda']} if 'cuda' in st else {})))
 
+def _clone(o):
+    "A deep copy of nested dicts / lists / tuples of tensors and plain values."
+    if isinstance(o, dict): return {k: _clone(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return type(o)(_clone(v) for v in o)
+    return o.detach().clone() if isinstance(o, torch.Tensor) else o
+
+CHECKPOINT_SECONDS = 120.0                      # default cadence: at most two minutes of work lost to a kill -9
+
 class Distiller:
     "Optimise `param` under `matcher` for `iterations`; checkpoints and logs under `out`."
     def __init__(self, param: Parameterization, matcher: Matcher, real, iterations: int, seed=0, out=None,
-                 checkpoint_every=50, callbacks=(), progress=True, config=None):
-        if iterations < 1: raise ValueError('iterations must be at least 1')
+                 checkpoint_every=None, checkpoint_seconds=CHECKPOINT_SECONDS, callbacks=(), progress=True, config=None):
+        if iterations < 1: raise ValueError(f'iterations must be at least 1, got {iterations}')
+        if checkpoint_every is not None and checkpoint_every < 1:
+            raise ValueError(f'checkpoint_every must be at least 1 iteration, got {checkpoint_every}')
+        if not checkpoint_seconds > 0: raise ValueError(f'checkpoint_seconds must be positive, got {checkpoint_seconds}')
+        self.checkpoint_seconds = checkpoint_seconds
         self.param, self.matcher, self.real, self.iterations, self.seed = param, matcher, real, iterations, seed
         self.out = Path(out) if out is not None else None
         self.checkpoint_every, self.progress = checkpoint_every, progress
@@ -52,8 +66,9 @@ class Distiller:
 
     # --- state -----------------------------------------------------------------------------------
     def state_dict(self):
-        clone = lambda o: {k: clone(v) for k, v in o.items()} if isinstance(o, dict) else (o.detach().clone() if isinstance(o, torch.Tensor) else o)
-        return dict(it=self.it, param=clone(self.param.state_dict()), opt=self.opt.state_dict(), matcher=self.matcher.state_dict(),
+        "A snapshot (copies, not views: the optimiser updates its buffers in place) of everything a resume needs."
+        return dict(it=self.it, param=_clone(self.param.state_dict()), opt=_clone(self.opt.state_dict()),
+                    matcher=_clone(self.matcher.state_dict()),
                     rng=_plain_rng(), history=list(self.history), seed=self.seed, config=json.dumps(self.config, sort_keys=True, default=str))
 
     def load_state_dict(self, st):
@@ -71,18 +86,46 @@ class Distiller:
     def save_checkpoint(self, st=None):
         if self.out is None: return None
         if not is_main(): return self.checkpoint_path          # under torchrun every rank holds the same state; rank 0 writes it
-        with atomic_path(self.checkpoint_path) as tmp: torch.save(st or self.state_dict(), tmp)
+        buf = io.BytesIO()                              # serialised in memory: torch.save on a full disk only says
+        torch.save(st or self.state_dict(), buf)        # "unexpected pos …"; a plain write names the OS error
+        try:
+            with atomic_path(self.checkpoint_path) as tmp: Path(tmp).write_bytes(buf.getvalue())
+        except OSError as e:
+            raise OSError(f'could not write the checkpoint {self.checkpoint_path}: {e.strerror or e}') from None
+        self._saved_at = time.monotonic()
         return self.checkpoint_path
+
+    def load_checkpoint(self):
+        "Continue from `out/checkpoint.pt`; a missing, unreadable or foreign file is a clear error."
+        p = self.checkpoint_path
+        if p is None or not p.is_file():
+            raise FileNotFoundError(f'nothing to resume: {p or "(no output folder)"} does not exist; '
+                                    f'run without resume to start afresh')
+        try: st = torch.load(p, map_location='cpu', weights_only=True)
+        except Exception as e:
+            raise ValueError(f'{p} is not a readable dd_nb checkpoint ({type(e).__name__}); '
+                             f'start afresh (overwrite) or use another output folder') from None
+        if not isinstance(st, dict) or not {'it', 'param', 'opt', 'matcher', 'rng', 'history'} <= set(st):
+            what = f'keys {sorted(st)[:6]}' if isinstance(st, dict) else f'a {type(st).__name__}'
+            raise ValueError(f'{p} is not a dd_nb distillation checkpoint ({what})')
+        self.load_state_dict(st)
+        self.param.to(self.device)
 
     # --- the loop --------------------------------------------------------------------------------
     def run(self, resume=False):
-        "Distil; with `resume=True` continue from `out/checkpoint.pt` when there is one."
+        """Distil; with `resume=True` continue from `out/checkpoint.pt` (which must exist). With an output folder the
+        run holds its lock, removes temporary files that killed writes left there, checkpoints every
+        `checkpoint_seconds` (and every `checkpoint_every` iterations if given, and at the end), and on SIGTERM / SIGINT
+        writes the last good state before it stops with `Interrupted`."""
+        with (lock_folder(self.out) if self.out is not None and is_main() else contextlib.nullcontext()):
+            if self.out is not None and is_main(): remove_stale_temps(self.out)
+            with stop_signals_as_interrupt(): return self._run(resume)
+
+    def _run(self, resume):
         seed_everything(self.seed)
-        self.matcher.planned_iterations = self.iterations
         self.matcher.prepare(self.real, self.ipc)
-        if resume and self.checkpoint_path is not None and self.checkpoint_path.is_file():
-            self.load_state_dict(torch.load(self.checkpoint_path, map_location='cpu', weights_only=True))
-            self.param.to(self.device)
+        if resume: self.load_checkpoint()
+        self._saved_at = time.monotonic()
         cbs = ([ProgressBar()] if self.progress else []) + ([MetricsLog()] if self.out is not None and is_main() else []) + self.callbacks
         for cb in cbs: getattr(cb, 'on_start', lambda d: None)(self)
         good = self.state_dict()
@@ -96,12 +139,22 @@ class Distiller:
                 self.history.append(m)
                 for cb in cbs: getattr(cb, 'on_iteration', lambda d, m: None)(self, m)
                 good = self.state_dict()
-                if self.it % self.checkpoint_every == 0 or self.it == self.iterations or self.stop: self.save_checkpoint(good)
+                if self._checkpoint_due(): self.save_checkpoint(good)
         except KeyboardInterrupt:
-            self.save_checkpoint(good); raise
+            self.save_checkpoint(good)
+            raise
         finally:
             for cb in cbs: getattr(cb, 'on_end', lambda d: None)(self)
         return self.param
+
+    def _last_good(self) -> str:
+        p = self.checkpoint_path
+        return f'the last good checkpoint is {p}' if p is not None and p.is_file() else 'no checkpoint was written'
+
+    def _checkpoint_due(self) -> bool:
+        every = self.checkpoint_every is not None and self.it % self.checkpoint_every == 0
+        late = time.monotonic() - self._saved_at >= self.checkpoint_seconds
+        return every or late or self.it == self.iterations or self.stop
 
     def _iteration(self):
         self.matcher.begin_iteration(self.it)
@@ -112,13 +165,13 @@ class Distiller:
             loss = self.matcher.loss(images, labels, **({'lr': self.param.lr} if self.matcher.learns_lr else {}))
             if not torch.isfinite(loss):
                 raise FloatingPointError(f'{self.matcher.name}: the loss is {float(loss)} at iteration {self.it + 1} (step {k + 1}); '
-                                         f'lower the learning rates; the last good checkpoint is {self.checkpoint_path}')
+                                         f'lower the learning rates; {self._last_good()}')
             losses.append(loss.item())
             if self.matcher.skip_update: continue          # the matcher vetoed this update (e.g. DATM's threshold)
             self.opt.zero_grad(set_to_none=True); loss.backward(); self.opt.step()
             if not all(torch.isfinite(p).all() for p in self.param.parameters()):
                 raise FloatingPointError(f'{self.matcher.name}: the synthetic parameters became NaN/Inf at iteration {self.it + 1} '
-                                         f'(step {k + 1}); lower the learning rates; the last good checkpoint is {self.checkpoint_path}')
+                                         f'(step {k + 1}); lower the learning rates; {self._last_good()}')
             with torch.no_grad(): x, y = self.param()
             self.matcher.after_step(k, x, y)
         return losses

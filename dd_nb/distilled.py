@@ -30,7 +30,11 @@ class DistilledSet:
     def __post_init__(self):
         if self.images.dim() != 4: raise ValueError(f'images must be (N, C, H, W), got {tuple(self.images.shape)}')
         if len(self.labels) != len(self.images): raise ValueError(f'{len(self.images)} images but {len(self.labels)} labels')
-        if self.lr is not None: self.lr = torch.as_tensor(self.lr, dtype=torch.float32).reshape(())
+        if len(self.images) == 0: raise ValueError('the set has no images')
+        if self.lr is not None:
+            self.lr = torch.as_tensor(self.lr, dtype=torch.float32).reshape(())
+            if not torch.isfinite(self.lr) or self.lr <= 0:
+                raise ValueError(f'the learned learning rate is {float(self.lr)}: a set needs a finite positive one')
 
     @classmethod
     def create(cls, images, labels, real=None, method='', config=None, seeds=None, lr=None, state=None, **extra):
@@ -102,10 +106,13 @@ def load(path) -> DistilledSet:
         raise ValueError(f'{path} is not a readable dd_nb DistilledSet (truncated, or not a safetensors file): {e}') from None
     if 'dd_nb.manifest' not in meta or 'images' not in tensors or 'labels' not in tensors:
         raise ValueError(f'{path} is a safetensors file but not a dd_nb DistilledSet (no dd_nb manifest / images / labels)')
-    man = json.loads(meta['dd_nb.manifest'])
+    try: man = json.loads(meta['dd_nb.manifest'])
+    except json.JSONDecodeError as e: raise ValueError(f'{path}: its dd_nb manifest is not JSON ({e})') from None
+    if not isinstance(man, dict): raise ValueError(f'{path}: its dd_nb manifest must be a JSON object, not {type(man).__name__}')
     state = {k[6:]: v for k, v in tensors.items() if k.startswith('state.')}
     transform = {k[10:]: v for k, v in tensors.items() if k.startswith('transform.')}
-    return DistilledSet(tensors['images'], tensors['labels'], tensors.get('lr'), state, man, transform)
+    try: return DistilledSet(tensors['images'], tensors['labels'], tensors.get('lr'), state, man, transform)
+    except ValueError as e: raise ValueError(f'{path}: {e}') from None
 
 DistilledSet.save, DistilledSet.load = save, staticmethod(load)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_evaluate.ipynb #9b4f7f1d
 from __future__ import annotations
-import os, time, json, hashlib, dataclasses
+import os, time, json, hashlib, dataclasses, math
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
@@ -187,7 +187,8 @@ class Evaluator:
     def __init__(self, real: RealData, protocol='dsa', net='ConvNet', models=5, seed=0, device=None,
                  width=128, compile='auto', vectorize='auto', progress=True, split='test'):
         self.real, self.protocol, self.net, self.models, self.seed = real, get_protocol(protocol), net, models, seed
-        if models < 1: raise ValueError('models must be at least 1')
+        if models < 1: raise ValueError(f'models must be at least 1, got {models}')
+        if width < 1: raise ValueError(f'width must be at least 1, got {width}')
         get_net(net, real.channels, real.num_classes, real.im_size)          # fails early on an unknown name
         self.device, self.width, self.compile, self.progress = torch.device(device or default_device()), width, compile, progress
         self.vectorize = vectorize
@@ -211,8 +212,10 @@ class Evaluator:
         dealt round-robin to the ranks and the accuracies are gathered on every rank: the numbers do not depend on the
         number of processes, since model k of a job always has seed `seed + k`. `EvalResult.seconds` is the compute time
         its models took (training and testing), wherever they ran."""
-        for net, sets, _ in jobs.values():
+        for net, sets, lr in jobs.values():
             check_choice('network', net, NETS)
+            if lr is not None and not (math.isfinite(float(lr)) and float(lr) > 0):
+                raise ValueError(f'the learned learning rate is {float(lr)}: training needs a finite positive one')
             if len(sets) != self.models: raise ValueError(f'a job needs one set per model ({self.models}), got {len(sets)}')
             for xi, yi in sets: check_set(xi, yi, self.real)
         items = [(key, k) for key in jobs for k in range(self.models)]

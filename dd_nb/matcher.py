@@ -19,7 +19,6 @@ class Matcher:
     learns_lr = False          # True: `loss` also takes the parameterization's learnable student lr (`lr=`)
     def __init__(self, seed=0, device=None, compile='auto'):
         self.seed, self.device, self.compile = seed, torch.device(device or default_device()), compile
-        self.planned_iterations = 0                       # set by the distiller; 'auto' compiles only long runs
         self.g = torch.Generator().manual_seed(seed)
         self.layer_losses: dict = {}
         self.real = None
@@ -32,9 +31,10 @@ class Matcher:
         return self
 
     def use_compile(self) -> bool:
-        "Whether to `torch.compile` the first-order passes (on the CPU, for runs of 20+ iterations, unless DD_NB_NO_COMPILE=1)."
+        """Whether to `torch.compile` the first-order passes: 'auto' means on the CPU, unless DD_NB_NO_COMPILE=1. Never
+        decided by the run's length: a run extended with `resume` must equal the longer run done in one go."""
         if self.compile == 'auto':
-            return self.device.type == 'cpu' and self.planned_iterations >= 20 and os.environ.get('DD_NB_NO_COMPILE') != '1'
+            return self.device.type == 'cpu' and os.environ.get('DD_NB_NO_COMPILE') != '1'
         return bool(self.compile)
 
     def begin_iteration(self, it: int): pass

@@ -4,6 +4,7 @@
 
 # %% ../nbs/16_methods.ipynb #a9d76511
 from __future__ import annotations
+import math
 from .core import check_choice
 from .param import Pixels
 from .gradient import GradientMatcher
@@ -13,7 +14,8 @@ from .scores import TrainingScores
 from .pad import DataScheduler, filter_train
 
 # %% auto #0
-__all__ = ['METHODS', 'DEFAULT_PROTOCOL', 'PAPER_PRESETS', 'DIGITS_PRESETS', 'DIGITS_SELECTION', 'preset', 'build']
+__all__ = ['METHODS', 'DEFAULT_PROTOCOL', 'PAPER_PRESETS', 'DIGITS_PRESETS', 'DIGITS_SELECTION', 'preset', 'check_setting',
+           'build']
 
 # %% ../nbs/16_methods.ipynb #fc389896
 METHODS = ['dc', 'dsa', 'dm', 'mtt', 'tesla', 'datm', 'pad', 'hmn']
@@ -136,6 +138,32 @@ def preset(method, dataset, ipc) -> dict:
         p.update(DIGITS_PRESETS[near])
     return p
 
+# the kind of value each optional setting takes (preset settings take the kind of their preset value)
+_OPTIONAL_KINDS = dict(metric='ours', outer_loop=1, inner_loop=1, net='ConvNet', width=1, alpha=0.5, drop_hard=0.5,
+                       drop_easy=0.5, score='el2n', score_models=1, score_epochs=1, el2n_epoch=1, score_batch=1, zca=False,
+                       alpha_strategy='depth', layers=(0,))
+
+def check_setting(method, key, value, like):
+    """`value` for setting `key`, checked against `like` (the preset's value or an example of its kind): a bool for a bool,
+    a finite number for a number (an integer for an integer, positive for a positive one), a string for a string, a sequence
+    for a tuple. Settings whose preset is None take anything. One clear `ValueError` otherwise, before any work starts."""
+    if like is None or value is None: return value
+    def bad(what): return ValueError(f'{method}: --set {key}={value!r}: {key} must be {what} (preset {like!r})')
+    if isinstance(like, bool):
+        if not isinstance(value, bool): raise bad('True or False')
+    elif isinstance(like, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)): raise bad('a number')
+        if not math.isfinite(value): raise bad('a finite number')
+        if isinstance(like, int) and value != int(value): raise bad('a whole number')
+        if like > 0 and value <= 0: raise bad('positive')
+        if value < 0: raise bad('at least 0')
+        return int(value) if isinstance(like, int) else value
+    elif isinstance(like, str):
+        if not isinstance(value, str): raise bad('a name')
+    elif isinstance(like, (tuple, list)):
+        if not isinstance(value, (tuple, list)): raise bad('a tuple such as (1, 2)')
+    return value
+
 def _difficulty_order(real, cfg, common):
     "Per class, training positions easy → hard by the configured training score (cached; seed 0: a property of the data)."
     scores = TrainingScores.cached(real, models=cfg.get('score_models', 5), epochs=cfg.get('score_epochs', 10),
@@ -152,6 +180,7 @@ def build(method, real, ipc, seed=0, device=None, **overrides):
     overrides = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(overrides) - set(base) - _OPTIONAL[method])
     if unknown: raise ValueError(f'{method} has no setting {", ".join(map(repr, unknown))}; its settings: {", ".join(sorted(set(base) | _OPTIONAL[method]))}')
+    overrides = {k: check_setting(method, k, v, base.get(k, _OPTIONAL_KINDS.get(k))) for k, v in overrides.items()}
     cfg = {**base, **overrides}
     smallest = min(real.class_counts())
     if not 1 <= ipc <= smallest: raise ValueError(f'ipc={ipc} is not possible: the smallest class of {real.name} has {smallest} training images')

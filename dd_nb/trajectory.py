@@ -4,11 +4,12 @@
 
 # %% ../nbs/10_trajectory.ipynb #0e3706d2
 from __future__ import annotations
+import contextlib, shutil
 from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key
-from .parallel import shard, gather
+from .parallel import shard, gather, is_main
 from .nets import get_net, flat_params
 from .augment import DSA
 from .evaluate import Protocol, train_net
@@ -45,15 +46,23 @@ class ExpertBuffer:
 
     @classmethod
     def record(cls, real, n_experts=5, epochs=12, net='ConvNet', width=128, lr=0.01, batch=256, dsa=True, seed=0,
-               scheduler=None, device=None, progress=True) -> 'ExpertBuffer':
-        "Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's parameters (split over `torchrun` ranks)."
+               scheduler=None, device=None, progress=True, parts=None) -> 'ExpertBuffer':
+        """Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's parameters (split
+        over `torchrun` ranks). With a `parts` folder each finished expert is saved there at once and reused by the next
+        call with the same recipe, so an interrupted recording resumes from the experts it had finished."""
         cfg = cls.recipe(real, n_experts, epochs, net, width, lr, batch, dsa, seed, scheduler)
         aug = DSA(real.dsa_strategy) if dsa else None
         one_epoch = Protocol('expert', 1, lr=lr, momentum=0.0, weight_decay=0.0, batch=batch, augment=dsa, decay=False)
         x, y = real.train.images, real.train.labels
         out, mine = {}, shard(n_experts)                   # expert e runs on rank e mod world (all of them in one process)
-        bar = tqdm(total=len(mine) * epochs, desc='experts', disable=not progress, mininterval=0.5)
-        for e in mine:
+        part = lambda e: Path(parts)/f'expert-{e:04d}.safetensors'
+        for e in mine:                                     # experts an interrupted recording finished
+            if parts is not None and part(e).is_file():
+                with contextlib.suppress(ValueError):
+                    t, c = load_tensors(part(e), 'expert', 'expert')
+                    if recipe_key(c) == recipe_key({**cfg, 'expert': e}): out[e] = t['snapshots']
+        bar = tqdm(total=len(mine) * epochs, initial=len(out) * epochs, desc='experts', disable=not progress, mininterval=0.5)
+        for e in (e for e in mine if e not in out):
             m = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed + e, device=device)
             g = torch.Generator().manual_seed(seed + e)
             snaps = [flat_params(m).detach().cpu().clone()]
@@ -62,6 +71,7 @@ class ExpertBuffer:
                 train_net(m, x[idx], y[idx], one_epoch, dsa=aug, generator=g, compile=False)
                 snaps.append(flat_params(m).detach().cpu().clone()); bar.update(1)
             out[e] = torch.stack(snaps)
+            if parts is not None: save_tensors(part(e), {'snapshots': out[e]}, 'expert', {**cfg, 'expert': e})
         bar.close()
         out = gather(out)
         return cls(torch.stack([out[e] for e in range(n_experts)]), cfg)
@@ -78,5 +88,9 @@ class ExpertBuffer:
     def cached(cls, real, folder, progress=True, device=None, **recipe) -> 'ExpertBuffer':
         "Load the buffer recorded with exactly this data and recipe from `folder`, or record and save it."
         cfg = cls.recipe(real, **recipe)
-        return cached_by_recipe(Path(folder)/f'experts-{recipe_key(cfg)}.safetensors', cfg, cls.load,
-                                lambda: cls.record(real, progress=progress, device=device, **recipe))
+        path = Path(folder)/f'experts-{recipe_key(cfg)}.safetensors'
+        parts = path.with_suffix('.parts')                 # finished experts of a recording still under way
+        buf = cached_by_recipe(path, cfg, cls.load, lambda: cls.record(real, progress=progress, device=device, parts=parts,
+                                                                       **recipe))
+        if path.is_file() and parts.is_dir() and is_main(): shutil.rmtree(parts, ignore_errors=True)
+        return buf
