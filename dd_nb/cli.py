@@ -256,7 +256,7 @@ def dd_nb_distill(
     if param == 'hpd' and resume: raise ValueError('--resume is not available for --param hpd (each space is short; run it again)')
     protocol = protocol or DEFAULT_PROTOCOL[method]
     get_protocol(protocol)
-    out = check_run_folder(out, resume, overwrite)
+    out = check_run_folder(out, resume, overwrite) if is_main() else Path(out)   # under torchrun rank 0 owns OUT
     real = load_data(dataset, root=data_root, zca=zca or bool(extra.get('zca')))
     with claim_out(out, overwrite) if is_main() else contextlib.nullcontext():
         try:
