@@ -166,7 +166,7 @@ def run_script(func, argv=None, positional='path'):
     (or DD_NB_DEBUG=1) shows the traceback instead."""
     from fastcore.script import anno_parser
     import logging, signal
-    from dd_nb.core import stop_signals_as_interrupt, Interrupted
+    from dd_nb.core import stop_signals_as_interrupt
     logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # 'No CUDA runtime' noise on CPU
     parser = anno_parser(func)
     parser.add_argument('--debug', action='store_true', help='show the full traceback on errors')
