@@ -2,8 +2,9 @@
 evaluation of a distilled parameterization under the method's protocol, and the mean ± std-over-seeds table."""
 import json, os, statistics
 from pathlib import Path
-from dd_nb.evaluate import Evaluator, get_protocol
-from dd_nb.methods import DEFAULT_PROTOCOL
+from dd_nb.evaluate import Evaluator
+from dd_nb.train import get_protocol
+from dd_nb.matcher import METHODS
 
 
 class Results:
@@ -36,7 +37,7 @@ class Results:
 
     def evaluate(self, real, method, param, ipc, seed, models) -> dict:
         "Test accuracy of `param`'s set under `method`'s protocol, beside the random-real baseline of the same recipe (computed once)."
-        ev = Evaluator(real, DEFAULT_PROTOCOL[method], models=models, seed=seed, progress=False)
+        ev = Evaluator(real, METHODS[method].protocol, models=models, seed=seed, progress=False)
         x, y = param()
         r = ev.evaluate(x.detach(), y.detach(), lr=None if param.lr is None else param.lr.detach())
         k = _random_key(method, ipc, seed, models)
@@ -47,7 +48,7 @@ class Results:
 
 def _random_key(method, ipc, seed, models):
     "Protocols with the same recipe (dsa and dm) share their random-real baseline."
-    p = get_protocol(DEFAULT_PROTOCOL[method])
+    p = get_protocol(METHODS[method].protocol)
     return json.dumps([{k: v for k, v in p.__dict__.items() if k != 'name'}, ipc, seed, models], sort_keys=True)
 
 

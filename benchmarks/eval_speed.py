@@ -15,7 +15,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from dd_nb.data import digits
 from dd_nb.nets import get_net
 from dd_nb.augment import DSA
-from dd_nb.evaluate import Evaluator, Protocol, accuracy
+from dd_nb.evaluate import Evaluator
+from dd_nb.train import Protocol, accuracy
 
 
 def cpu_model() -> str:

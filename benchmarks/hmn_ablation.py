@@ -24,7 +24,7 @@ VARIANTS = ['pixels', 'hmn', 'hmn-pruned']
 def run_one(real, res, ipc, name, seed, its, models):
     t0 = time.perf_counter()
     if name == 'pixels': p, m, n, cfg = build('dsa', real, ipc, seed=seed, iterations=its, metric='idc')
-    else: p, m, n, cfg = build('hmn', real, ipc, seed=seed, iterations=its, **({'over_budget': 0.0, 'prune': False} if name == 'hmn' else {}))
+    else: p, m, n, cfg = build('dsa', real, ipc, param='hmn', seed=seed, iterations=its, **({'over_budget': 0.0, 'prune': False} if name == 'hmn' else {}))
     Distiller(p, m, real, n, seed=seed, progress=False).run()
     gipc_distilled = p.gipc() if hasattr(p, 'gipc') else [ipc] * real.num_classes
     if hasattr(p, 'finalize'): p = p.finalize(real)

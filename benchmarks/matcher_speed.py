@@ -20,7 +20,7 @@ from dd_nb.data import digits
 from dd_nb.methods import build
 from dd_nb.distill import Distiller
 from dd_nb.evaluate import Evaluator
-from dd_nb.methods import DEFAULT_PROTOCOL
+from dd_nb.matcher import METHODS
 from eval_speed import matmul_gflops, cpu_model
 
 OFFICIAL = {('dm', 1): 0.552, ('dm', 10): 1.169, ('dsa', 1): 1.359, ('dsa', 10): 58.0, ('dc', 1): 1.384, ('dc', 10): 52.7,
@@ -63,9 +63,9 @@ def main():
             ev_s = float('nan')
             if a.eval_models:
                 ds = p.to_distilled(real)
-                ev_s = Evaluator(real, DEFAULT_PROTOCOL[method], models=a.eval_models, device='cpu', progress=False).evaluate(ds.images, ds.labels, lr=ds.lr).seconds
+                ev_s = Evaluator(real, METHODS[method].protocol, models=a.eval_models, device='cpu', progress=False).evaluate(ds.images, ds.labels, lr=ds.lr).seconds
             rows.append(dict(method=method, ipc=ipc, first=s[0], steady=steady, official=off, ratio=steady / off if off else None, gflops=gflops, peak_mb=peak,
-                             eval_seconds=ev_s, eval_models=a.eval_models, eval_protocol=DEFAULT_PROTOCOL[method]))
+                             eval_seconds=ev_s, eval_models=a.eval_models, eval_protocol=METHODS[method].protocol))
             print(f"{method:<7}{ipc:>4}{s[0]:>9.2f}{steady:>13.3f}{off or float('nan'):>10.3f}{steady / off if off else float('nan'):>8.2f}{gflops:>9.1f}{peak:>9.0f}{ev_s:>9.1f}", flush=True)
     mm.append(matmul_gflops())
     print(f"2048² matmul after the table: {mm[1]:.0f} GFLOP/s")

@@ -3,7 +3,7 @@
 For every (method, ipc) and every combination of candidate settings, distil with the preset's other
 settings, train `--models` fresh ConvNets on the result under the method's protocol and score them on
 the *validation* split. Prints the table and the winner per (method, ipc); the winners go into
-`DIGITS_PRESETS` in `nbs/16_methods.ipynb`, the table into `DIGITS_SELECTION`.
+the method's preset file `dd_nb/presets/<method>.toml` (`[digits.<ipc>]`), the table into its `selection`.
 
     python benchmarks/select_digits_presets.py --methods dm --ipcs 1,10 --grid "lr_img=0.3,1,3,10"
     python benchmarks/select_digits_presets.py --methods mtt --ipcs 1 --grid "lr_img=100,1000 syn_steps=10,20" --iterations 200
@@ -20,7 +20,7 @@ from dd_nb.methods import build
 from dd_nb.glad import build_glad
 from dd_nb.distill import Distiller
 from dd_nb.evaluate import Evaluator
-from dd_nb.methods import DEFAULT_PROTOCOL
+from dd_nb.matcher import METHODS
 
 
 def parse_grid(text):
@@ -47,7 +47,7 @@ def main():
                 p, m, its, cfg = (build if a.param == 'pixels' else build_glad)(method, real, ipc, iterations=a.iterations, **fixed, **setting)
                 Distiller(p, m, real, its, progress=False).run()
                 x, y = p()
-                r = Evaluator(real, a.protocol or DEFAULT_PROTOCOL[method], models=a.models, split='val', progress=False).evaluate(
+                r = Evaluator(real, a.protocol or METHODS[method].protocol, models=a.models, split='val', progress=False).evaluate(
                     x.detach(), y.detach(), lr=None if p.lr is None else p.lr.detach())
                 key = ' '.join(f'{k}={v}' for k, v in setting.items())
                 scores[key] = r.mean

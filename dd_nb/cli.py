@@ -12,14 +12,16 @@ from fastcore.script import call_parse, Param, store_true
 from .core import write_json, seed_everything, check_choice, lock_folder, remove_stale_temps
 from .data import load_data
 from .distilled import DistilledSet
-from .evaluate import Evaluator, format_report, get_protocol
+from .evaluate import Evaluator, format_report
+from .train import get_protocol
 from .nets import NETS
 from .parallel import init_from_env, is_main
+from .matcher import METHODS
+from .param import PARAMS
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'USER_ERRORS', 'PARAMS', 'check_positive', 'check_out_path', 'check_run_folder', 'claim_out',
-           'dd_nb_evaluate', 'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides', 'dd_nb_distill',
-           'distill_main']
+__all__ = ['RUN_FILES', 'USER_ERRORS', 'check_positive', 'check_out_path', 'check_run_folder', 'claim_out', 'dd_nb_evaluate',
+           'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides', 'dd_nb_distill', 'distill_main']
 
 # %% ../nbs/90_cli.ipynb #c90a0002
 RUN_FILES = ('checkpoint.pt', 'metrics.jsonl', 'distilled.safetensors', 'distilled.json', 'grid.png', 'loss.png',
@@ -195,9 +197,6 @@ def evaluate_main():
     return run_script(dd_nb_evaluate)
 
 # %% ../nbs/90_cli.ipynb #5a8ac07f
-from .methods import DEFAULT_PROTOCOL     # defined beside the methods (notebook 16)
-PARAMS = ['pixels', 'glad', 'hpd']
-
 def parse_overrides(text) -> dict:
     "`'syn_steps=10 window=(2,50) mode=tesla'` → {'syn_steps': 10, 'window': (2, 50), 'mode': 'tesla'} (Python literals, else strings)."
     import ast
@@ -222,8 +221,8 @@ def _from_set(name, given, extra: dict):
 def dd_nb_distill(
     dataset: Param('registered name (digits, cifar10, …) or an ImageFolder path', str) = 'digits',
     data_root: Param('folder holding the dataset files (not needed for digits)', str) = None,
-    method: Param('distillation method: dc, dsa, dm, mtt, tesla, datm, pad, hmn', str) = 'dsa',
-    param: Param('parameterization: pixels; glad (latents at one generator stage, --set "stage=2"); hpd (H-PD: progressive over the stages)', str) = 'pixels',
+    method: Param(f'distillation method: {", ".join(METHODS.names())}', str) = 'dsa',
+    param: Param('parameterization: ' + '; '.join(f'{k} ({v.doc})' for k, v in PARAMS.items()), str) = 'pixels',
     ipc: Param('synthetic images per class', int) = 10,
     out: Param('output folder', str) = 'runs/distill',
     iterations: Param('distillation iterations (default: the preset)', int) = None,
@@ -242,9 +241,8 @@ def dd_nb_distill(
     quiet: Param('no progress bars', store_true) = False,
 ):
     "Distil a dataset and evaluate the result beside the random-real and full-data baselines."
-    from dd_nb.methods import METHODS
-    check_choice('method', method, METHODS)
-    check_choice('parameterization', param, PARAMS)
+    check_choice('method', method, METHODS.names())
+    check_choice('parameterization', param, PARAMS.names())
     extra = parse_overrides(set)                                # every check below runs before any work or write
     iterations, lr_img = _from_set('iterations', iterations, extra), _from_set('lr_img', lr_img, extra)
     check_positive('ipc', ipc)
@@ -253,8 +251,9 @@ def dd_nb_distill(
     if lr_img is not None: check_positive('lr_img', lr_img, integer=False)
     if checkpoint_every is not None: check_positive('checkpoint_every', checkpoint_every)
     check_positive('checkpoint_minutes', checkpoint_minutes, integer=False)
-    if param == 'hpd' and resume: raise ValueError('--resume is not available for --param hpd (each space is short; run it again)')
-    protocol = protocol or DEFAULT_PROTOCOL[method]
+    if resume and not PARAMS[param].resumable:
+        raise ValueError(f'--resume is not available for --param {param} (its runs are short; run it again)')
+    protocol = protocol or METHODS[method].protocol
     get_protocol(protocol)
     out = check_run_folder(out, resume, overwrite) if is_main() else Path(out)   # under torchrun rank 0 owns OUT
     real = load_data(dataset, root=data_root, zca=zca or bool(extra.get('zca')))
@@ -273,34 +272,29 @@ def _distill(real, method, param, ipc, out, iterations, lr_img, extra, seed, res
     from dd_nb.methods import build
     from dd_nb.distill import Distiller
     from dd_nb.viz import image_grid, loss_plot
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+    matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     name = method if param == 'pixels' else f'{param}-{method}'
-    if param == 'hpd':                                                        # H-PD: its own loop over the generator's spaces
-        from dd_nb.hpd import HPD, hpd_plot
-        h = HPD(real, method, ipc, seed=seed, progress=not quiet, iterations=iterations, **({'lr_img': lr_img} if lr_img else {}), **extra)
-        t0 = time.time(); syn = h.run(); n_its = sum(len(r.losses) for r in h.results)
-        spi, cfg, matcher = (time.time() - t0) / max(1, n_its), h.config, h.matcher
-        cfg['spaces_result'] = [dict(stage=r.stage, best_step=r.best_step, val_accuracy=r.val_accuracy) for r in h.results]
-        if is_main():
-            out.mkdir(parents=True, exist_ok=True)
-            fig = hpd_plot(h); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
+    spec = PARAMS[param]
+    if spec.run is not None:                                  # its own loop (H-PD: over the generator's spaces)
+        r = spec.run(method, real, ipc, seed=seed, progress=not quiet, iterations=iterations, lr_img=lr_img, **extra)
+        syn, matcher, n_its, spi, cfg, fig = r.param, r.matcher, r.iterations, r.seconds_per_iteration, r.config, r.figure
     else:
-        if param == 'glad':
-            from dd_nb.glad import build_glad
-            syn, matcher, its, cfg = build_glad(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img, **extra)
-        else: syn, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, lr_img=lr_img, **extra)
+        syn, matcher, its, cfg = build(method, real, ipc, seed=seed, param=param, iterations=iterations, lr_img=lr_img,
+                                       **extra)
         d = Distiller(syn, matcher, real, its, seed=seed, out=out, checkpoint_every=checkpoint_every,
                       checkpoint_seconds=checkpoint_seconds, progress=not quiet, config=cfg)
         d.run(resume=resume)
         n_its = d.it
-        if hasattr(syn, 'finalize'):                                          # HMN: prune the over-budget container into its budget
-            syn = syn.finalize(real)
-            pr = getattr(syn, 'prune_result', None)
-            if pr: cfg['pruning'] = dict(k=pr['k'], beta=pr['beta'], val=pr['val'], gipc_before=pr.get('gipc_before'), gipc=syn.gipc())
+        syn = syn.finalize(real)                              # HMN prunes its container into the budget here
+        cfg.update(syn.notes())
         spi = float(np.mean([h['seconds'] for h in d.history]))
-        if is_main():
-            fig = loss_plot(d.history, f'{name.upper()} on {real.name}, ipc {ipc}'); fig.savefig(out/'loss.png', dpi=100); plt.close(fig)
+        fig = loss_plot(d.history, f'{name.upper()} on {real.name}, ipc {ipc}')
+    if is_main():
+        out.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out/'loss.png', dpi=100)
+    plt.close(fig)
     ds = syn.to_distilled(real, method=name, config={**cfg, **matcher.config()}, seeds={'distill': seed, 'evaluation': seed})
     if is_main():                                                             # under torchrun every rank holds the same set
         ds.save(out/'distilled.safetensors')

@@ -11,9 +11,10 @@ import torch
 from .parallel import is_main
 
 # %% auto #0
-__all__ = ['default_device', 'prefer_channels_last', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice',
-           'current_umask', 'atomic_path', 'write_json', 'lock_folder', 'remove_stale_temps', 'Interrupted',
-           'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
+__all__ = ['NOT_PLUGINS', 'default_device', 'prefer_channels_last', 'seed_everything', 'rng_states', 'set_rng_states',
+           'check_choice', 'discover', 'Registry', 'current_umask', 'atomic_path', 'write_json', 'lock_folder',
+           'remove_stale_temps', 'Interrupted', 'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors',
+           'load_tensors', 'cached_by_recipe']
 
 # %% ../nbs/00_core.ipynb #e604df2e
 def default_device() -> torch.device:
@@ -57,6 +58,34 @@ def check_choice(what: str, value, choices) -> str:
     if value not in choices:
         raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(map(str, choices))}")
     return value
+
+# %% ../nbs/00_core.ipynb #5cb49020
+# modules that only use the registries (they are never needed to fill them)
+NOT_PLUGINS = ('cli', 'widgets', '_modidx')
+
+def discover():
+    "Import every `dd_nb` module once, so that everything they register is registered."
+    import importlib, pkgutil, dd_nb
+    for m in pkgutil.iter_modules(dd_nb.__path__):
+        if m.name not in NOT_PLUGINS: importlib.import_module(f'dd_nb.{m.name}')
+
+# %% ../nbs/00_core.ipynb #c6e847e2
+class Registry(dict):
+    "Specs by name, registered by the notebooks that define them; a lookup of a missing name runs `discover` first."
+    def __init__(self, kind: str): super().__init__(); self.kind = kind
+    def register(self, spec):
+        "Add `spec` (anything with a `name`) and return it."
+        self[spec.name] = spec
+        return spec
+    def __missing__(self, name):
+        discover()
+        if dict.__contains__(self, name): return dict.__getitem__(self, name)
+        check_choice(self.kind, name, self.names())
+    def names(self) -> list:
+        "Every registered name (after `discover`)."
+        discover()
+        return list(self)
+    def __repr__(self): return f'Registry({self.kind}: {", ".join(self)})'
 
 # %% ../nbs/00_core.ipynb #6563053b
 def current_umask() -> int:

@@ -17,7 +17,18 @@ from .param import Parameterization
 from .matcher import Matcher
 
 # %% auto #0
-__all__ = ['CHECKPOINT_SECONDS', 'Distiller', 'ProgressBar', 'MetricsLog', 'LiveHook']
+__all__ = ['CHECKPOINT_SECONDS', 'Callback', 'Distiller', 'ProgressBar', 'MetricsLog', 'LiveHook']
+
+# %% ../nbs/15_distill.ipynb #4f797b30
+class Callback:
+    "A hook into `Distiller.run`; subclasses override the events they need."
+    def on_start(self, d):
+        "Before the first iteration (after a resume, `d.it` is where it continues)."
+    def on_iteration(self, d, m):
+        "After each iteration, with its metrics `m` (it, loss, seconds, layers, lr)."
+    def on_end(self, d):
+        "When the run ends, finished, stopped or interrupted."
+    def __repr__(self): return f'{type(self).__name__}()'
 
 # %% ../nbs/15_distill.ipynb #c9f1acc6
 def _plain_rng():
@@ -127,7 +138,7 @@ class Distiller:
         if resume: self.load_checkpoint()
         self._saved_at = time.monotonic()
         cbs = ([ProgressBar()] if self.progress else []) + ([MetricsLog()] if self.out is not None and is_main() else []) + self.callbacks
-        for cb in cbs: getattr(cb, 'on_start', lambda d: None)(self)
+        for cb in cbs: cb.on_start(self)
         good = self.state_dict()
         try:
             while self.it < self.iterations and not self.stop:
@@ -137,14 +148,14 @@ class Distiller:
                 m = dict(it=self.it, loss=float(np.mean(losses)), seconds=time.perf_counter() - t0, layers=dict(self.matcher.layer_losses))
                 if self.param.lr is not None: m['lr'] = float(self.param.lr.detach())
                 self.history.append(m)
-                for cb in cbs: getattr(cb, 'on_iteration', lambda d, m: None)(self, m)
+                for cb in cbs: cb.on_iteration(self, m)
                 good = self.state_dict()
                 if self._checkpoint_due(): self.save_checkpoint(good)
         except KeyboardInterrupt:
             self.save_checkpoint(good)
             raise
         finally:
-            for cb in cbs: getattr(cb, 'on_end', lambda d: None)(self)
+            for cb in cbs: cb.on_end(self)
         return self.param
 
     def _last_good(self) -> str:
@@ -177,13 +188,15 @@ class Distiller:
         return losses
 
 # %% ../nbs/15_distill.ipynb #f5f2d9f2
-class ProgressBar:
+class ProgressBar(Callback):
     "tqdm bar with the current loss."
     def on_start(self, d): self.bar = tqdm(total=d.iterations, initial=d.it, desc=f'{d.matcher.name} ipc {d.ipc}', mininterval=0.5)
-    def on_iteration(self, d, m): self.bar.update(1); self.bar.set_postfix(loss=f"{m['loss']:.4g}", refresh=False)
+    def on_iteration(self, d, m):
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{m['loss']:.4g}", refresh=False)
     def on_end(self, d): self.bar.close()
 
-class MetricsLog:
+class MetricsLog(Callback):
     "Append every iteration's metrics to `out/metrics.jsonl`."
     def on_start(self, d):
         d.out.mkdir(parents=True, exist_ok=True)
@@ -192,10 +205,12 @@ class MetricsLog:
             lines = open(p).read().splitlines()[:d.it]
             with atomic_path(p) as tmp: Path(tmp).write_text(''.join(l + '\n' for l in lines))
         self.f = open(p, 'a')
-    def on_iteration(self, d, m): self.f.write(json.dumps(m) + '\n'); self.f.flush()
+    def on_iteration(self, d, m):
+        self.f.write(json.dumps(m) + '\n')
+        self.f.flush()
     def on_end(self, d): self.f.close()
 
-class LiveHook:
+class LiveHook(Callback):
     "Call `fn(distiller, metrics)` every `every` iterations (live plots, dashboards)."
     def __init__(self, fn, every=1): self.fn, self.every = fn, every
     def on_iteration(self, d, m):

@@ -4,14 +4,15 @@
 
 # %% ../nbs/09_distribution.ipynb #479dcf15
 from __future__ import annotations
+from dataclasses import dataclass
 import torch
-from .matcher import Matcher, deep_blocks
+from .matcher import Matcher, deep_blocks, MethodOptions, FiexOptions, MethodSpec, METHODS
 from .nets import get_net
 from .augment import DSA
 from .parallel import row_slice, all_sum
 
 # %% auto #0
-__all__ = ['DistributionMatcher']
+__all__ = ['DistributionMatcher', 'DMOptions', 'dm_matcher']
 
 # %% ../nbs/09_distribution.ipynb #4874502a
 class DistributionMatcher(Matcher):
@@ -78,3 +79,23 @@ class DistributionMatcher(Matcher):
         self.layer_losses = {n: float(v.detach().sum()) for n, v in zip(names, per_layer)}
         self.class_losses = per.detach()
         return per.sum()
+
+# %% ../nbs/09_distribution.ipynb #b81d9dda
+@dataclass(kw_only=True)
+class DMOptions(MethodOptions, FiexOptions):
+    "Distribution matching's settings."
+    batch_real: int                     # real images per class in each step
+    alpha: float | None = None          # PAD's FIEM for DM: match only the deeper blocks' features
+    layers: tuple | None = None         # or name the blocks whose features are matched
+
+# %% ../nbs/09_distribution.ipynb #9b7dcc04
+def dm_matcher(
+    real,               # the real data
+    o: DMOptions,       # the settings
+    common: dict,       # seed, device, net, width
+    order=None,         # (unused)
+) -> DistributionMatcher:
+    "The `DistributionMatcher` of a DM setting."
+    return DistributionMatcher(batch_real=o.batch_real, alpha=o.alpha, layers=o.layers, **common)
+
+METHODS.register(MethodSpec('dm', 'distribution matching (Zhao & Bilen, WACV 2023)', DMOptions, dm_matcher, 'dm'))

@@ -10,7 +10,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key, default_device
 from .nets import get_net
-from .evaluate import Protocol, train_net, accuracy, cache_dir
+from .train import Protocol, train_net, accuracy, cache_dir
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'LayeredGenerator', 'AdaIN', 'StyleGenerator', 'ProjectionDiscriminator', 'to_data',

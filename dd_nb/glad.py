@@ -5,7 +5,7 @@
 # %% ../nbs/17_glad.ipynb #5710377b
 from __future__ import annotations
 import torch, torch.nn as nn
-from .param import Parameterization
+from .param import Parameterization, ParamSpec, PARAMS
 from .distilled import DistilledSet
 from .generator import LayeredGenerator, to_data, fingerprint, cached_generator
 from .methods import build
@@ -94,3 +94,6 @@ def build_glad(method, real, ipc, stage=None, generator: LayeredGenerator | None
                             syn_lr=syn_lr, **{k: gan[k] for k in ('lr_w', 'lr_img', 'lr_lr') if k in gan and (k != 'lr_lr' or syn_lr is not None)})
     cfg = {**cfg, **gan, 'param': 'glad', 'stage': stage, 'generator': fingerprint(G)}
     return param, matcher, its, cfg
+
+# %% ../nbs/17_glad.ipynb #9698eb3c
+PARAMS.register(ParamSpec('glad', 'GAN latents at one generator stage (GLaD); --set "stage=2"', build=build_glad))

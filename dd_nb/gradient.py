@@ -4,17 +4,19 @@
 
 # %% ../nbs/08_gradient.ipynb #2c7e1d3f
 from __future__ import annotations
+from dataclasses import dataclass
+from functools import partial
 from collections import defaultdict
 import torch, torch.nn.functional as F
 from .core import prefer_channels_last
-from .matcher import Matcher, grad_distance, depth_mask
+from .matcher import Matcher, grad_distance, depth_mask, MethodOptions, FiexOptions, MethodSpec, METHODS
 from .nets import get_net
 from .augment import DSA
-from .evaluate import Protocol, train_net
+from .train import Protocol, train_net
 from .parallel import row_slice, all_sum, is_distributed
 
 # %% auto #0
-__all__ = ['LOOPS', 'get_loops', 'GradientMatcher']
+__all__ = ['LOOPS', 'get_loops', 'GradientMatcher', 'GradientOptions', 'gradient_matcher']
 
 # %% ../nbs/08_gradient.ipynb #94975ec1
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
@@ -96,3 +98,31 @@ class GradientMatcher(Matcher):
         if k == self.outer_loop - 1: return
         y = labels.detach().argmax(1) if labels.dim() == 2 else labels.detach()
         train_net(self.net, images.detach(), y, self.inner, dsa=self.aug, generator=self.g, compile=self._compile)
+
+# %% ../nbs/08_gradient.ipynb #5c8e9859
+@dataclass(kw_only=True)
+class GradientOptions(MethodOptions, FiexOptions):
+    "Gradient matching's settings (DC, DSA)."
+    batch_real: int                 # real images per class in each matching step
+    metric: str = 'ours'            # the gradient distance: ours, mse, cos or idc
+    outer_loop: int | None = None   # outer loops per iteration (default: by IPC, `get_loops`)
+    inner_loop: int | None = None   # network updates between them (default: by IPC)
+    alpha: float | None = None      # PAD's FIEM: leave the first α of the parameters out of the distance
+
+# %% ../nbs/08_gradient.ipynb #ebf8f45b
+def gradient_matcher(
+    real,                   # the real data
+    o: GradientOptions,     # the settings
+    common: dict,           # seed, device, net, width
+    order=None,             # (unused: gradient matching needs no ranking of its own)
+    dsa: bool = True,       # DSA's siamese augmentation (False: DC)
+) -> GradientMatcher:
+    "The `GradientMatcher` of a DC or DSA setting."
+    return GradientMatcher(dsa=dsa, metric=o.metric, batch_real=o.batch_real, outer_loop=o.outer_loop,
+                           inner_loop=o.inner_loop, alpha=o.alpha, **common)
+
+# %% ../nbs/08_gradient.ipynb #f58016ad
+METHODS.register(MethodSpec('dc', 'gradient matching (Zhao, Mopuri & Bilen, ICLR 2021)', GradientOptions,
+                            partial(gradient_matcher, dsa=False), 'dc-classic'))
+METHODS.register(MethodSpec('dsa', 'gradient matching with siamese augmentation (Zhao & Bilen, ICML 2021)',
+                            GradientOptions, partial(gradient_matcher, dsa=True), 'dsa'))

@@ -8,16 +8,19 @@ import math, copy, dataclasses
 from dataclasses import dataclass, asdict
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
-from .param import Parameterization
+from .param import Parameterization, ParamSpec, PARAMS
+from .methods import build, method_settings
+from .gradient import get_loops
 from .distilled import DistilledSet
-from .evaluate import get_protocol, train_net, Evaluator
+from .train import get_protocol, train_net
+from .evaluate import Evaluator
 from .scores import AUMCallback
 from .nets import get_net
 from .augment import DSA
 
 # %% auto #0
-__all__ = ['HMN_LR_NET', 'HMNShape', 'HMN', 'warm_start', 'build_hmn', 'aum_scores', 'prune_k', 'double_ended', 'choose_beta',
-           'aum_plot', 'tier_plot', 'storage_plot']
+__all__ = ['HMN_LR_NET', 'HMN_METHODS', 'HMN_SETTINGS', 'HMNShape', 'HMN', 'warm_start', 'build_hmn', 'aum_scores', 'prune_k',
+           'double_ended', 'choose_beta', 'aum_plot', 'tier_plot', 'storage_plot', 'hmn_build']
 
 # %% ../nbs/19_hmn.ipynb #c8670c79
 @dataclass
@@ -145,21 +148,27 @@ def warm_start(hmn: HMN, real, steps=300, lr=0.01, seed=0) -> HMN:
 # the decoder / extractor learning rate (`lr_net`) by IPC, chosen on the validation split (see "Choosing lr_net" below)
 HMN_LR_NET = {1: 0.01, 'more': 0.001}
 
+# the methods HMN's container distils with (its paper: DSA with IDC's distance), and the container's own settings
+HMN_METHODS = ('dsa', 'dc')
+HMN_SETTINGS = ('beta_grid', 'beta_models', 'lr_memory', 'lr_net', 'over_budget', 'prune', 'prune_protocol', 'shape',
+                'warm_steps')
+
 def build_hmn(real, ipc, seed=0, iterations=None, device=None, over_budget=0.1, shape=None, warm_steps=300, lr_memory=0.01,
-              lr_net=None, beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0), beta_models=2, prune_protocol='dsa', prune=True, **overrides):
+              lr_net=None, beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0), beta_models=2, prune_protocol='dsa', prune=True,
+              method='dsa', **overrides):
     """(HMN, matcher, iterations, config): the over-budget container and DSA gradient matching with the IDC distance.
     `HMN.finalize` (called by `dd_nb_distill` after distillation) then prunes it into the budget with β chosen on validation."""
     if isinstance(shape, dict): shape = HMNShape(**shape)
     if lr_net is None: lr_net = HMN_LR_NET[1] if ipc <= 1 else HMN_LR_NET['more']
-    from dd_nb.methods import build
-    from dd_nb.gradient import get_loops
     o, i = get_loops(ipc) if ipc in (1, 10, 20, 30, 40, 50) else (10, 50)
     over = dict(metric='idc', outer_loop=o, inner_loop=i, **overrides)
-    try: _, matcher, its, cfg = build('dsa', real, ipc, seed=seed, iterations=iterations, device=device, **over)
-    except ValueError as e:
-        if 'has no setting' not in str(e): raise
-        raise ValueError(str(e).replace('dsa has no setting', 'hmn has no setting') + '; and its container settings: beta_grid, beta_models, '
-                         'lr_memory, lr_net, over_budget, prune, prune_protocol, shape, warm_steps') from None
+    if method not in HMN_METHODS:
+        raise ValueError(f'hmn distils with gradient matching: --method {" or ".join(HMN_METHODS)}, not {method!r}')
+    unknown = sorted(set(overrides) - set(method_settings(method)))
+    if unknown:
+        raise ValueError(f'hmn has no setting {", ".join(map(repr, unknown))}; its {method} settings: '
+                         f'{", ".join(method_settings(method))}; and its container settings: {", ".join(HMN_SETTINGS)}')
+    _, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, device=device, **over)
     hmn = HMN.for_budget(real, ipc, over_budget, shape, lr_memory=lr_memory, lr_net=lr_net, seed=seed)
     if warm_steps: warm_start(hmn, real, warm_steps, seed=seed)
     if prune: hmn.prune_config = dict(ipc=ipc, grid=tuple(beta_grid), models=beta_models, seed=seed, protocol=prune_protocol)
@@ -224,6 +233,14 @@ def _finalize(self: HMN, real) -> HMN:
     return pruned
 HMN.finalize = _finalize
 
+def _notes(self: HMN) -> dict:
+    "The pruning record for the run's config."
+    pr = getattr(self, 'prune_result', None)
+    if not pr: return {}
+    return {'pruning': dict(k=pr['k'], beta=pr['beta'], val=pr['val'], gipc_before=pr.get('gipc_before'),
+                            gipc=self.gipc())}
+HMN.notes = _notes
+
 # %% ../nbs/19_hmn.ipynb #3fb247ae
 def aum_plot(labels, aum, dropped=None, classes=None, ax=None):
     "AUM per image, one column per class; pruned images marked (red: hard tail, orange: easy tail)."
@@ -266,3 +283,11 @@ def storage_plot(hmn: HMN, budget_floats: int, ax=None):
     ax.axvline(budget_floats, color='k', ls='--'); ax.text(budget_floats, 0.45, f' budget {budget_floats:,}', fontsize=8)
     ax.set(yticks=[], xlabel='floats', title=f'storage {hmn.storage_floats():,} floats'); ax.legend(fontsize=7, ncol=3, loc='lower left', bbox_to_anchor=(0, 1.15))
     return ax
+
+# %% ../nbs/19_hmn.ipynb #153b81e3
+def hmn_build(method, real, ipc, **settings):
+    "`build_hmn` in the registry's form (method first)."
+    return build_hmn(real, ipc, method=method, **settings)
+
+PARAMS.register(ParamSpec('hmn', 'hierarchical memory network container, pruned into the budget (HMN)',
+                          build=hmn_build))

@@ -11,13 +11,14 @@ import matplotlib.pyplot as plt
 from .core import check_choice
 from .generator import LayeredGenerator, real_classifier, cached_generator
 from .glad import GanLatents, build_glad
-from .distill import Distiller
+from .distill import Distiller, Callback
 from .evaluate import Evaluator
-from .methods import DEFAULT_PROTOCOL
+from .matcher import METHODS
+from .param import ParamSpec, ParamRun, PARAMS
 
 # %% auto #0
 __all__ = ['SEARCH', 'HPD_PAPER_PRESETS', 'cam_layer', 'cam_features', 'CamDistance', 'gradcam_torch', 'SpaceResult', 'HPD',
-           'hpd_paper_preset', 'hpd_plot', 'stage_strip']
+           'hpd_paper_preset', 'hpd_plot', 'stage_strip', 'run_hpd']
 
 # %% ../nbs/18_hpd.ipynb #d3d52654
 _POOLS = (nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Identity)
@@ -98,7 +99,7 @@ class SpaceResult:
     syn_lr: float | None = None
     seconds: float = 0.0
 
-class _KeepBest:
+class _KeepBest(Callback):
     "Distiller callback: score every iterate, keep a *copy* of the best latents."
     def __init__(self, score, dist): self.score, self.dist = score, dist
     def on_start(self, d):
@@ -134,7 +135,7 @@ class HPD:
         self.spaces = list(range(start_stage, self.G.num_stages, stages_per_space))
         if not self.spaces: raise ValueError(f'start_stage {start_stage} leaves no space below the image ({self.G.num_stages} stages)')
         self.stages_per_space, self.eval_models = stages_per_space, eval_models
-        self.eval_protocol = eval_protocol or DEFAULT_PROTOCOL[method]
+        self.eval_protocol = eval_protocol or METHODS[method].protocol
         self.classifier = classifier if classifier is not None else real_classifier(real, epochs=classifier_epochs, device=device)
         self.distance = CamDistance(self.classifier, real, per_class=per_class)
         self.param, self.matcher, its, self.config = build_glad(method, real, ipc, stage=self.spaces[0], generator=self.G, seed=seed,
@@ -228,3 +229,23 @@ def stage_strip(h: HPD, index=0, cam=True):
     for a in ax.flat: a.axis('off')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/18_hpd.ipynb #38b7503b
+def run_hpd(
+    method: str,        # the matcher's method (dm, dc, dsa, mtt, tesla)
+    real,               # the real data
+    ipc: int,           # images per class
+    seed=0,             # seed of the runs
+    progress=True,      # progress bars
+    **settings,         # HPD's and the method's settings (None: the default)
+) -> ParamRun:
+    "Run H-PD over the generator's spaces; the chosen latents with the run's record and its figure."
+    h = HPD(real, method, ipc, seed=seed, progress=progress, **settings)
+    t0 = time.time()
+    syn = h.run()
+    n_its = sum(len(r.losses) for r in h.results)
+    cfg = h.config
+    cfg['spaces_result'] = [dict(stage=r.stage, best_step=r.best_step, val_accuracy=r.val_accuracy) for r in h.results]
+    return ParamRun(syn, h.matcher, n_its, (time.time() - t0) / max(1, n_its), cfg, hpd_plot(h))
+
+PARAMS.register(ParamSpec('hpd', 'H-PD: progressive over the generator\'s spaces', run=run_hpd, resumable=False))

@@ -4,12 +4,15 @@
 
 # %% ../nbs/07_matcher.ipynb #86f37598
 from __future__ import annotations
+from dataclasses import dataclass
+from typing import Callable
 import os, math
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import check_choice, default_device
+from .core import check_choice, default_device, Registry
 
 # %% auto #0
-__all__ = ['Matcher', 'grad_distance', 'n_params', 'depth_mask', 'deep_blocks']
+__all__ = ['METHODS', 'Matcher', 'MethodOptions', 'ScoreOptions', 'FiexOptions', 'MethodSpec', 'grad_distance', 'n_params',
+           'depth_mask', 'deep_blocks']
 
 # %% ../nbs/07_matcher.ipynb #f7e4a5fd
 class Matcher:
@@ -44,6 +47,47 @@ class Matcher:
     def state_dict(self) -> dict: return {'g': self.g.get_state()}
     def load_state_dict(self, st): self.g.set_state(st['g'])
     def config(self) -> dict: return {}
+
+# %% ../nbs/07_matcher.ipynb #1f373f8e
+@dataclass(kw_only=True)
+class MethodOptions:
+    "Settings every method has; the ones without a default come from its preset file."
+    iterations: int             # distillation iterations
+    lr_img: float               # learning rate of the synthetic images
+    init: str                   # the set it starts from: 'real' images or 'noise'
+    net: str = 'ConvNet'        # the agent / student network
+    width: int = 128            # its width (ConvNet channels)
+
+# %% ../nbs/07_matcher.ipynb #de9ee1b4
+@dataclass(kw_only=True)
+class ScoreOptions:
+    "How real training images are ranked easy → hard by a training-dynamics score (notebook 12; PAD)."
+    score: str = 'el2n'         # the score: el2n, aum or forgetting
+    score_models: int = 5       # networks whose scores are averaged
+    score_epochs: int = 10      # epochs each is trained
+    el2n_epoch: int = 2         # the epoch EL2N is read at
+    score_batch: int = 32       # their batch size
+
+# %% ../nbs/07_matcher.ipynb #3cc7a8b8
+@dataclass(kw_only=True)
+class FiexOptions(ScoreOptions):
+    "PAD's FIEX for gradient and distribution matching (PAD appendix A.1): drop hard / easy real images."
+    drop_hard: float = 0.0      # fraction of each class's hardest training images never sampled
+    drop_easy: float = 0.0      # fraction of its easiest
+
+# %% ../nbs/07_matcher.ipynb #71513450
+@dataclass
+class MethodSpec:
+    "A registered distillation method."
+    name: str                   # as on the command line (`--method NAME`)
+    doc: str                    # one line for `--help`
+    options: type               # a `MethodOptions` dataclass of its settings
+    matcher: Callable           # (real, opts, common, order) -> Matcher
+    protocol: str               # the evaluation protocol its paper reports with
+    init: Callable | None = None  # (real, ipc, matcher, opts, seed, pix) -> Pixels; None: real images or noise
+    def __repr__(self): return f'MethodSpec({self.name!r}: {self.doc}; protocol {self.protocol})'
+
+METHODS = Registry('method')
 
 # %% ../nbs/07_matcher.ipynb #7dfcaa75
 def _rows(g):

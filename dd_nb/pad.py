@@ -4,13 +4,16 @@
 
 # %% ../nbs/13_pad.ipynb #b6765ee1
 from __future__ import annotations
+from dataclasses import dataclass
 import math, hashlib
 import torch, torch.nn as nn
 import matplotlib.pyplot as plt
 from .scores import TrainingScores
+from .matcher import ScoreOptions, MethodSpec, METHODS
+from .trajectory_matching import DATMOptions, trajectory_matcher, datm_pixels
 
 # %% auto #0
-__all__ = ['DataScheduler', 'filter_train', 'difficulty_plot', 'schedule_plot']
+__all__ = ['DataScheduler', 'filter_train', 'difficulty_plot', 'schedule_plot', 'PADOptions', 'pad_matcher']
 
 # %% ../nbs/13_pad.ipynb #9e7f0ac3
 def _digest(order) -> str:
@@ -108,3 +111,25 @@ def schedule_plot(scheduler: DataScheduler, epochs, ax=None):
     for e, _ in scheduler.removals: ax.axvline(e, ls='--', c='tab:green')
     ax.set_xlabel('expert epoch'); ax.set_ylabel('training samples'); ax.set_title('PAD data scheduler')
     return ax
+
+# %% ../nbs/13_pad.ipynb #8b3746e2
+@dataclass(kw_only=True)
+class PADOptions(DATMOptions, ScoreOptions):
+    "PAD's settings: DATM's, the score that ranks the real images, and the experts' data schedule."
+    init_ratio: float                   # IR: the easiest fraction the experts start with
+    add_end_epoch: int                  # AEE: the epoch by which all the data is added
+    removals: tuple                     # ((epoch, fraction), …): the easiest fraction removed from an epoch on
+
+# %% ../nbs/13_pad.ipynb #672cd42e
+def pad_matcher(
+    real,               # the real data
+    o: PADOptions,      # the settings
+    common: dict,       # seed, device, net, width
+    order=None,         # () -> per class, training positions easy → hard
+):
+    "DATM's matcher over experts trained on PAD's scheduled data."
+    sched = DataScheduler(order(), init_ratio=o.init_ratio, add_end_epoch=o.add_end_epoch, removals=o.removals)
+    return trajectory_matcher(real, o, common, name='pad', scheduler=sched)
+
+METHODS.register(MethodSpec('pad', 'prioritize alignment in dataset distillation (Li et al., 2024)', PADOptions,
+                            pad_matcher, 'datm', init=datm_pixels))

@@ -5,10 +5,13 @@
 # %% ../nbs/06_param.ipynb #33ef9501
 from __future__ import annotations
 import torch, torch.nn as nn
+from dataclasses import dataclass
+from typing import Callable
+from .core import Registry
 from .distilled import DistilledSet
 
 # %% auto #0
-__all__ = ['Parameterization', 'Pixels']
+__all__ = ['PARAMS', 'Parameterization', 'Pixels', 'ParamSpec', 'ParamRun']
 
 # %% ../nbs/06_param.ipynb #3b5b8b14
 class Parameterization(nn.Module):
@@ -21,6 +24,12 @@ class Parameterization(nn.Module):
         with torch.no_grad(): x, y = self()
         return DistilledSet.create(x, y, real, lr=None if self.lr is None else self.lr.detach(), state=self.extra_state(), **manifest)
     def extra_state(self) -> dict: return {}
+    def finalize(self, real) -> 'Parameterization':
+        "After distillation: the set to save (HMN prunes itself into its budget here); by default itself."
+        return self
+    def notes(self) -> dict:
+        "What `finalize` did, for the run's config (e.g. HMN's pruning); by default nothing."
+        return {}
 
 class Pixels(Parameterization):
     "Synthetic images as free pixels (class-ordered), optional learnable soft labels and student lr."
@@ -56,3 +65,30 @@ class Pixels(Parameterization):
 
     def storage_floats(self):
         return self.images.numel() + (self.labels.numel() if isinstance(self.labels, nn.Parameter) else 0) + (1 if self.syn_lr is not None else 0)
+
+# %% ../nbs/06_param.ipynb #a03105b8
+@dataclass
+class ParamSpec:
+    "A registered parameterization and its lifecycle."
+    name: str                       # as on the command line (`--param NAME`)
+    doc: str                        # one line for `--help`
+    build: Callable | None = None   # (method, real, ipc, seed, device, iterations, **settings) -> (param, matcher, its, cfg)
+    run: Callable | None = None     # its own loop: (method, real, ipc, seed, progress, iterations, **settings) -> ParamRun
+    resumable: bool = True          # whether `--resume` can continue a run
+    def __repr__(self): return f'ParamSpec({self.name!r}: {self.doc})'
+
+PARAMS = Registry('parameterization')
+
+# %% ../nbs/06_param.ipynb #14081feb
+PARAMS.register(ParamSpec('pixels', 'free pixels (the papers\' default)'))
+
+# %% ../nbs/06_param.ipynb #2905f501
+@dataclass
+class ParamRun:
+    "What a parameterization's own loop returns: the set, the matcher, the work done, the config and a figure."
+    param: Parameterization         # the distilled parameterization
+    matcher: object                 # the matcher it was distilled with
+    iterations: int                 # iterations run
+    seconds_per_iteration: float    # mean wall time of one
+    config: dict                    # the run's settings
+    figure: object = None           # a matplotlib figure of the run (saved as loss.png)

@@ -9,7 +9,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key
 from .nets import get_net
-from .evaluate import Protocol, train_net, cache_dir
+from .train import Protocol, train_net, cache_dir, TrainCallback
 
 # %% auto #0
 __all__ = ['SCORES', 'margin', 'el2n', 'EL2NCallback', 'AUMCallback', 'ForgettingCallback', 'TrainingScores']
@@ -30,16 +30,15 @@ def el2n(net, images, labels, num_classes, batch=512) -> torch.Tensor:
     net.train(was)
     return (out.softmax(-1) - F.one_hot(labels.cpu(), num_classes).float()).norm(dim=-1)
 
-class EL2NCallback:
+class EL2NCallback(TrainCallback):
     "Records `el2n` of all (images, labels) at the end of epoch `epoch` (1-based: after `epoch` epochs)."
     def __init__(self, images, labels, num_classes, epoch=2):
         if epoch < 1: raise ValueError(f'EL2N is taken after at least one epoch, got epoch={epoch}')
         self.images, self.labels, self.num_classes, self.epoch, self.scores = images, labels, num_classes, epoch, None
-    def on_batch(self, epoch, idx, logits, labels): pass
     def on_epoch_end(self, epoch, net):
         if epoch + 1 == self.epoch: self.scores = el2n(net, self.images, self.labels, self.num_classes)
 
-class AUMCallback:
+class AUMCallback(TrainCallback):
     "Area under the margin: the running mean of `margin` over every training step that saw a sample."
     def __init__(self, n):
         self.total, self.count = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.long)
@@ -47,11 +46,10 @@ class AUMCallback:
         idx = idx.cpu()
         self.total.index_add_(0, idx, margin(logits.float(), labels).double().cpu())
         self.count.index_add_(0, idx, torch.ones_like(idx))
-    def on_epoch_end(self, epoch, net): pass
     @property
     def scores(self) -> torch.Tensor: return (self.total / self.count.clamp_min(1)).float()
 
-class ForgettingCallback:
+class ForgettingCallback(TrainCallback):
     "Forgetting events per sample (correct → wrong between consecutive presentations) and whether it was ever learned."
     def __init__(self, n):
         self.prev, self.learned = torch.zeros(n, dtype=torch.bool), torch.zeros(n, dtype=torch.bool)
@@ -62,7 +60,6 @@ class ForgettingCallback:
         ok = (logits.argmax(1) == y).cpu()
         self.events[idx] += (self.prev[idx] & ~ok).long()
         self.prev[idx] = ok; self.learned[idx] |= ok
-    def on_epoch_end(self, epoch, net): pass
 
 # %% ../nbs/12_scores.ipynb #fa79690e
 SCORES = ['el2n', 'aum', 'forgetting']

@@ -12,7 +12,7 @@ from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key
 from .parallel import shard, gather, is_main
 from .nets import get_net, flat_params
 from .augment import DSA
-from .evaluate import Protocol, train_net
+from .train import Protocol, train_net
 
 # %% auto #0
 __all__ = ['ExpertBuffer']

@@ -4,18 +4,21 @@
 
 # %% ../nbs/11_trajectory_matching.ipynb #a7c99819
 from __future__ import annotations
+from dataclasses import dataclass
+from functools import partial
 import warnings, math
 import torch, torch.nn.functional as F
 from torch.func import functional_call
 from .core import check_choice
-from .matcher import Matcher, depth_mask
+from .matcher import Matcher, depth_mask, MethodOptions, MethodSpec, METHODS
+from .param import Pixels
 from .nets import get_net, unflatten
 from .augment import DSA
-from .evaluate import soft_cross_entropy, cache_dir
+from .train import soft_cross_entropy, cache_dir
 from .trajectory import ExpertBuffer
 
 # %% auto #0
-__all__ = ['TrajectoryMatcher', 'expert_logits', 'datm_init']
+__all__ = ['TrajectoryMatcher', 'expert_logits', 'datm_init', 'MTTOptions', 'DATMOptions', 'trajectory_matcher', 'datm_pixels']
 
 # %% ../nbs/11_trajectory_matching.ipynb #758d8d39
 def _ce(out, y): return soft_cross_entropy(out, y) if y.dim() == 2 else F.cross_entropy(out, y)
@@ -205,3 +208,68 @@ def datm_init(real, experts: ExpertBuffer, net, ipc, seed=0):
         w[:, ~right.any(0)[pick]] = 1.0                                 # nobody right: average all experts
         xs.append(x[pick]); ls.append((logits[:, pick] * w[..., None]).sum(0) / w.sum(0)[:, None])
     return torch.cat(xs), torch.cat(ls)
+
+# %% ../nbs/11_trajectory_matching.ipynb #1abcbd23
+@dataclass(kw_only=True)
+class MTTOptions(MethodOptions):
+    "Trajectory matching's settings (MTT, TESLA)."
+    syn_steps: int                      # N: student steps on the synthetic set per iteration
+    expert_epochs: int                  # M: expert epochs the student must cover
+    max_start_epoch: int                # T⁺: latest starting epoch
+    min_start_epoch: int                # T⁻: earliest
+    lr_lr: float                        # learning rate of the learnable student lr
+    syn_lr: float                       # α₀: its initial value
+    mode: str                           # 'unroll' (MTT) or 'tesla' (constant memory)
+    n_experts: int                      # expert trajectories recorded
+    expert_train_epochs: int            # epochs each expert is trained
+    expert_lr: float                    # their learning rate
+    expert_batch: int                   # their batch size
+    batch_syn: int | None = None        # synthetic images per student step (default: all)
+    zca: bool = False                   # ZCA-whitened data (CIFAR in the papers)
+    alpha: float | None = None          # PAD's FIEM: leave the first α of the parameters out
+    alpha_strategy: str = 'depth'       # how α picks them
+
+# %% ../nbs/11_trajectory_matching.ipynb #659ade3b
+@dataclass(kw_only=True)
+class DATMOptions(MTTOptions):
+    "DATM's settings: MTT's, plus learnable soft labels, the loss threshold and the sampling window."
+    lr_y: float                         # learning rate of the soft labels
+    threshold: float | None = None      # skip updates whose loss exceeds this
+    window: tuple | None = None         # (T, end): the starting-epoch window grows from T⁻..T to T⁺ by `end`
+
+# %% ../nbs/11_trajectory_matching.ipynb #b49d4974
+def trajectory_matcher(
+    real,               # the real data
+    o: MTTOptions,      # the settings
+    common: dict,       # seed, device, net, width
+    order=None,         # (unused here; PAD's scheduler uses it)
+    name='mtt',         # the method's name
+    scheduler=None,     # PAD's data scheduler of the experts' training data
+) -> TrajectoryMatcher:
+    "The `TrajectoryMatcher` of an MTT, TESLA, DATM (or PAD) setting."
+    tm = dict(syn_steps=o.syn_steps, expert_epochs=o.expert_epochs, max_start_epoch=o.max_start_epoch,
+              min_start_epoch=o.min_start_epoch, batch_syn=o.batch_syn, mode=o.mode, n_experts=o.n_experts,
+              expert_train_epochs=o.expert_train_epochs, expert_lr=o.expert_lr, expert_batch=o.expert_batch)
+    return TrajectoryMatcher(window=getattr(o, 'window', None), threshold=getattr(o, 'threshold', None), name=name,
+                             alpha=o.alpha, alpha_strategy=o.alpha_strategy, scheduler=scheduler, **tm, **common)
+
+# %% ../nbs/11_trajectory_matching.ipynb #a3687cc0
+def datm_pixels(
+    real,               # the real data
+    ipc: int,           # images per class
+    matcher,            # the trajectory matcher (its experts label the images)
+    o: DATMOptions,     # the settings
+    seed: int,          # which real images
+    pix: dict,          # the learning rates of the pixels and the student lr
+) -> Pixels:
+    "DATM's start: real images the experts get right, with the experts' mean logits as learnable labels."
+    x, logits = datm_init(real, matcher.load_experts(real), matcher.student(real), ipc, seed=seed)
+    return Pixels(x, logits, learn_labels=True, lr_label=o.lr_y, momentum_label=0.9, **pix)
+
+# %% ../nbs/11_trajectory_matching.ipynb #6f4652b4
+METHODS.register(MethodSpec('mtt', 'matching training trajectories (Cazenavette et al., CVPR 2022)', MTTOptions,
+                            partial(trajectory_matcher, name='mtt'), 'mtt'))
+METHODS.register(MethodSpec('tesla', "MTT with TESLA's constant-memory gradient (Cui et al., ICML 2023)", MTTOptions,
+                            partial(trajectory_matcher, name='tesla'), 'mtt'))
+METHODS.register(MethodSpec('datm', 'difficulty-aligned trajectory matching (Guo et al., ICLR 2024)', DATMOptions,
+                            partial(trajectory_matcher, name='datm'), 'datm', init=datm_pixels))

@@ -9,6 +9,7 @@ import torch
 import matplotlib.pyplot as plt
 import ipywidgets as W
 from IPython.display import display
+from .distill import Callback
 
 # %% auto #0
 __all__ = ['Explorer', 'SetBrowser', 'AUMExplorer', 'alpha_cut', 'TrajectoryExplorer', 'cam_overlay', 'CAMExplorer',
@@ -202,7 +203,7 @@ class HPDExplorer(Explorer):
         return fig
 
 # %% ../nbs/81_widgets.ipynb #a0d0f904
-class LiveDashboard(Explorer):
+class LiveDashboard(Explorer, Callback):
     "Distiller callback: live loss curve and image grid; a Stop button that ends the run cleanly at the next iteration."
     def __init__(self, real, every=5, max_per_class=4):
         super().__init__()

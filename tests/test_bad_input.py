@@ -2,7 +2,8 @@
 import pytest, torch
 from dd_nb.data import digits, load_data
 from dd_nb.nets import get_net
-from dd_nb.evaluate import Evaluator, get_protocol
+from dd_nb.evaluate import Evaluator
+from dd_nb.train import get_protocol
 from dd_nb.distilled import DistilledSet
 
 real = digits()

@@ -138,18 +138,18 @@ def test_gan_parameterizations_from_the_command_line(tmp_path):
 
 
 def test_hmn_from_the_command_line(tmp_path):
-    "--method hmn distils over budget, prunes into the budget, and saves a container that decodes again."
+    "--param hmn distils over budget, prunes into the budget, and saves a container that decodes again."
     hmn = 'warm_steps=5 beta_grid=(0.0,1.0) beta_models=1 prune_protocol=fast width=16'
-    r = run_cli('dd_nb_distill', '--method', 'hmn', '--ipc', '1', '--iterations', '2', '--set', hmn, *FAST[:4], '--no-full',
+    r = run_cli('dd_nb_distill', '--param', 'hmn', '--ipc', '1', '--iterations', '2', '--set', hmn, *FAST[:4], '--no-full',
                 '--quiet', '--out', str(tmp_path))
     assert r.returncode == 0, r.stderr
     rep = json.loads((tmp_path/'report.json').read_text())
     pr = rep['config']['pruning']
-    assert rep['method'] == 'hmn' and pr['beta'] in (0.0, 1.0) and pr['gipc'] == [g - pr['k'] for g in pr['gipc_before']]
+    assert rep['method'] == 'hmn-dsa' and pr['beta'] in (0.0, 1.0) and pr['gipc'] == [g - pr['k'] for g in pr['gipc_before']]
     from dd_nb.hmn import HMN
     ds = DistilledSet.load(tmp_path/'distilled.safetensors')
     back = HMN.from_distilled(ds, digits())
     assert back.storage_floats() <= HMN.budget_floats(digits(), 1) and torch.equal(back()[0], ds.images)
     assert rep['storage_bytes'] == ds.storage_bytes == 4 * back.storage_floats() + 8 * len(ds.labels)
-    r = run_cli('dd_nb_distill', '--method', 'hmn', '--set', 'colour=1', '--out', str(tmp_path/'x'))
+    r = run_cli('dd_nb_distill', '--param', 'hmn', '--set', 'colour=1', '--out', str(tmp_path/'x'))
     assert r.returncode != 0 and 'hmn has no setting' in r.stderr and 'over_budget' in r.stderr
