@@ -1,5 +1,6 @@
 """What the ablation scripts share: resumable JSON-lines results, random-real baselines computed once per recipe,
 evaluation of a distilled parameterization under the method's protocol, and the mean ± std-over-seeds table."""
+
 import json, os, statistics
 from pathlib import Path
 from dd_nb.evaluate import Evaluator
@@ -9,6 +10,7 @@ from dd_nb.matcher import METHODS
 
 class Results:
     "Rows in JSON-lines files (the first one is appended to); `done(key)` says whether a cell already ran."
+
     def __init__(self, paths: str, key):
         self.files = [Path(f) for f in paths.split(',')]
         self.files[0].parent.mkdir(parents=True, exist_ok=True)
@@ -18,31 +20,43 @@ class Results:
     def reload(self):
         "Re-read the files (rows other processes appended since), with the random-real baselines they hold."
         self.rows = [json.loads(l) for f in self.files if f.is_file() for l in f.read_text().splitlines() if l.strip()]
-        for r in self.rows: self.random.setdefault(_random_key(r['method'], r['ipc'], r['seed'], r['models']), (r['random'], r['random_std']))
+        for r in self.rows:
+            self.random.setdefault(
+                _random_key(r['method'], r['ipc'], r['seed'], r['models']), (r['random'], r['random_std'])
+            )
 
-    def done(self, *cell) -> bool: return any(self.key(r) == cell for r in self.rows)
+    def done(self, *cell) -> bool:
+        return any(self.key(r) == cell for r in self.rows)
 
     def claim(self, *cell) -> bool:
         """Whether this process should run `cell`: not done, and (so that several processes can share one grid: run the
         same command in each) not claimed by another process, which creates `<first file>.claims/<cell>` first."""
         self.reload()
-        if self.done(*cell): return False
-        d = self.files[0].with_suffix('.claims'); d.mkdir(exist_ok=True)
-        try: os.close(os.open(d/'-'.join(map(str, cell)), os.O_CREAT | os.O_EXCL)); return True
-        except FileExistsError: return False
+        if self.done(*cell):
+            return False
+        d = self.files[0].with_suffix('.claims')
+        d.mkdir(exist_ok=True)
+        try:
+            os.close(os.open(d / '-'.join(map(str, cell)), os.O_CREAT | os.O_EXCL))
+            return True
+        except FileExistsError:
+            return False
 
     def add(self, row: dict):
         self.rows.append(row)
-        with open(self.files[0], 'a') as f: f.write(json.dumps(row) + '\n')
+        with open(self.files[0], 'a') as f:
+            f.write(json.dumps(row) + '\n')
 
     def evaluate(self, real, method, param, ipc, seed, models) -> dict:
-        "Test accuracy of `param`'s set under `method`'s protocol, beside the random-real baseline of the same recipe (computed once)."
+        """Test accuracy of `param`'s set under `method`'s protocol, beside the random-real baseline of the same
+        recipe (computed once)."""
         ev = Evaluator(real, METHODS[method].protocol, models=models, seed=seed, progress=False)
         x, y = param()
         r = ev.evaluate(x.detach(), y.detach(), lr=None if param.lr is None else param.lr.detach())
         k = _random_key(method, ipc, seed, models)
         if k not in self.random:
-            b = ev.random_baseline(ipc); self.random[k] = (b.mean, b.std)
+            b = ev.random_baseline(ipc)
+            self.random[k] = (b.mean, b.std)
         return dict(acc=r.mean, acc_std=r.std, random=self.random[k][0], random_std=self.random[k][1], models=models)
 
 
@@ -53,14 +67,22 @@ def _random_key(method, ipc, seed, models):
 
 
 def table(rows, columns, order, describe=lambda r: '') -> str:
-    "Markdown: one line per group of `columns` (sorted by `order(row)`), accuracy mean ± std over seeds, random real beside."
+    """Markdown: one line per group of `columns` (sorted by `order(row)`), accuracy mean ± std over seeds, random real
+    beside."""
     head = [*columns, 'setting', 'acc % (mean ± std over seeds)', 'seeds', 'random real %']
     out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     groups = {}
-    for r in sorted(rows, key=order): groups.setdefault(tuple(r[c] for c in columns), []).append(r)
+    for r in sorted(rows, key=order):
+        groups.setdefault(tuple(r[c] for c in columns), []).append(r)
     for k, rs in groups.items():
-        a = [100 * r['acc'] for r in rs]; rn = [100 * r['random'] for r in rs]
-        acc = (f'{statistics.mean(a):.2f} ± {statistics.stdev(a):.2f}' if len(a) > 1 else
-               f"{a[0]:.2f} (one seed; ± {100 * rs[0]['acc_std']:.2f} over {rs[0]['models']} models)")
-        out.append('| ' + ' | '.join(map(str, k)) + f" | {describe(rs[0])} | {acc} | {len(a)} | {statistics.mean(rn):.2f} |")
+        a = [100 * r['acc'] for r in rs]
+        rn = [100 * r['random'] for r in rs]
+        acc = (
+            f'{statistics.mean(a):.2f} ± {statistics.stdev(a):.2f}'
+            if len(a) > 1
+            else f"{a[0]:.2f} (one seed; ± {100 * rs[0]['acc_std']:.2f} over {rs[0]['models']} models)"
+        )
+        out.append(
+            '| ' + ' | '.join(map(str, k)) + f" | {describe(rs[0])} | {acc} | {len(a)} | {statistics.mean(rn):.2f} |"
+        )
     return '\n'.join(out)

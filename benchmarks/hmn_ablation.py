@@ -10,6 +10,7 @@ skipped when present, so the grid can be run in pieces.
     python benchmarks/hmn_ablation.py --ipcs 1 --seeds 0 --variants hmn,hmn-pruned
     python benchmarks/hmn_ablation.py --table
 """
+
 import argparse, time
 from dd_nb.data import digits
 from dd_nb.methods import build
@@ -21,23 +22,52 @@ from ablation_common import Results, table
 ITERATIONS = {1: 200, 10: 5}
 VARIANTS = ['pixels', 'hmn', 'hmn-pruned']
 
+
 def run_one(real, res, ipc, name, seed, its, models):
     t0 = time.perf_counter()
-    if name == 'pixels': p, m, n, cfg = build('dsa', real, ipc, seed=seed, iterations=its, metric='idc')
-    else: p, m, n, cfg = build('dsa', real, ipc, param='hmn', seed=seed, iterations=its, **({'over_budget': 0.0, 'prune': False} if name == 'hmn' else {}))
+    if name == 'pixels':
+        p, m, n, cfg = build('dsa', real, ipc, seed=seed, iterations=its, metric='idc')
+    else:
+        p, m, n, cfg = build(
+            'dsa',
+            real,
+            ipc,
+            param='hmn',
+            seed=seed,
+            iterations=its,
+            **({'over_budget': 0.0, 'prune': False} if name == 'hmn' else {}),
+        )
     Distiller(p, m, real, n, seed=seed, progress=False).run()
     gipc_distilled = p.gipc() if hasattr(p, 'gipc') else [ipc] * real.num_classes
-    if hasattr(p, 'finalize'): p = p.finalize(real)
+    if hasattr(p, 'finalize'):
+        p = p.finalize(real)
     pr = getattr(p, 'prune_result', None) or {}
-    return dict(method='dsa', ipc=ipc, variant=name, seed=seed, iterations=n, seconds=time.perf_counter() - t0,
-                storage_floats=p.storage_floats(), gipc_distilled=gipc_distilled, gipc=p.gipc() if hasattr(p, 'gipc') else gipc_distilled,
-                beta=pr.get('beta'), beta_val=pr.get('val'), k=pr.get('k'), **res.evaluate(real, 'dsa', p, ipc, seed, models))
+    return dict(
+        method='dsa',
+        ipc=ipc,
+        variant=name,
+        seed=seed,
+        iterations=n,
+        seconds=time.perf_counter() - t0,
+        storage_floats=p.storage_floats(),
+        gipc_distilled=gipc_distilled,
+        gipc=p.gipc() if hasattr(p, 'gipc') else gipc_distilled,
+        beta=pr.get('beta'),
+        beta_val=pr.get('val'),
+        k=pr.get('k'),
+        **res.evaluate(real, 'dsa', p, ipc, seed, models),
+    )
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--ipcs', default='1,10'); ap.add_argument('--variants', default=','.join(VARIANTS)); ap.add_argument('--seeds', default='0,1,2')
-    ap.add_argument('--scale', type=float, default=1.0); ap.add_argument('--models', type=int, default=2)
-    ap.add_argument('--out', default='benchmarks/results/hmn_ablation.jsonl'); ap.add_argument('--table', action='store_true')
+    ap.add_argument('--ipcs', default='1,10')
+    ap.add_argument('--variants', default=','.join(VARIANTS))
+    ap.add_argument('--seeds', default='0,1,2')
+    ap.add_argument('--scale', type=float, default=1.0)
+    ap.add_argument('--models', type=int, default=2)
+    ap.add_argument('--out', default='benchmarks/results/hmn_ablation.jsonl')
+    ap.add_argument('--table', action='store_true')
     a = ap.parse_args()
     res = Results(a.out, key=lambda r: (r['ipc'], r['variant'], r['seed']))
     if not a.table:
@@ -45,15 +75,29 @@ def main():
         for seed in map(int, a.seeds.split(',')):
             for ipc in map(int, a.ipcs.split(',')):
                 for name in a.variants.split(','):
-                    if res.done(ipc, name, seed): continue
+                    if res.done(ipc, name, seed):
+                        continue
                     r = run_one(real, res, ipc, name, seed, max(1, round(ITERATIONS[ipc] * a.scale)), a.models)
                     res.add(r)
-                    print(f"ipc {ipc} {name} seed {seed}: {100 * r['acc']:.2f} (random {100 * r['random']:.2f}), "
-                          f"{r['storage_floats']:,} floats, GIPC {r['gipc'][0]}", flush=True)
-    print(table(res.rows, ['ipc', 'variant'], lambda r: (r['ipc'], VARIANTS.index(r['variant'])),
-                lambda r: f"{r['storage_floats']:,} floats, GIPC {r['gipc'][0]}"))
+                    print(
+                        f"ipc {ipc} {name} seed {seed}: {100 * r['acc']:.2f} (random {100 * r['random']:.2f}), "
+                        f"{r['storage_floats']:,} floats, GIPC {r['gipc'][0]}",
+                        flush=True,
+                    )
+    print(
+        table(
+            res.rows,
+            ['ipc', 'variant'],
+            lambda r: (r['ipc'], VARIANTS.index(r['variant'])),
+            lambda r: f"{r['storage_floats']:,} floats, GIPC {r['gipc'][0]}",
+        )
+    )
     pruned = sorted((r for r in res.rows if r.get('beta') is not None), key=lambda r: (r['ipc'], r['seed']))
-    print('\nβ chosen on validation: ' + ', '.join(f"IPC {r['ipc']} seed {r['seed']}: {r['beta']} (k {r['k']})" for r in pruned))
+    print(
+        '\nβ chosen on validation: '
+        + ', '.join(f"IPC {r['ipc']} seed {r['seed']}: {r['beta']} (k {r['k']})" for r in pruned)
+    )
+
 
 if __name__ == '__main__':
     main()

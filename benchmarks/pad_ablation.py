@@ -6,9 +6,11 @@ iteration budget below (`ITERATIONS`, times `--scale`; sized so the whole grid f
 beside the random-real baseline under the same protocol (the same random subsets for every variant of a
 seed, computed once per seed and protocol recipe). Rows are appended to `--out` (JSON lines; by default
 `benchmarks/results/pad_ablation.jsonl`, which is committed) as they finish, and rows already there are not
-run again, so an interrupted ablation continues where it stopped, in this session or the next. The table (mean ± std over distillation seeds of the per-seed mean accuracy) is printed at the end.
+run again, so an interrupted ablation continues where it stopped, in this session or the next. The table (mean ± std
+over distillation seeds of the per-seed mean accuracy) is printed at the end.
 
-    python benchmarks/pad_ablation.py                                    # everything: 3 families × 2 IPC × 4 variants × 3 seeds
+    python benchmarks/pad_ablation.py                                    # everything: 3 families × 2 IPC × 4
+    variants × 3 seeds
     python benchmarks/pad_ablation.py --families trajectory,distribution --ipcs 1 --seeds 0,1,2
     python benchmarks/pad_ablation.py --table                            # only print what --out holds
 
@@ -20,6 +22,7 @@ Variants (PAD paper: FIEX = filtering information extraction, FIEM = filtering i
   distribution  base = DM; +FIEX = hardest removed (Table 6b: 50 % at IPC 1, 20 % at IPC 10); +FIEM = α = 0.25, i.e. the
                 outputs of blocks 1 and 2 matched (Table 7b); +both
 """
+
 import argparse, time
 from dd_nb.data import digits
 from dd_nb.methods import build, preset
@@ -28,20 +31,32 @@ from ablation_common import Results, table
 
 # ablation budget: below the digits presets' iterations (README table) so that 72 distillations fit on 2 cores;
 # DSA at IPC 10 runs 5 iterations as the official digits run in peer-targets.md (each one is 10 outer loops)
-ITERATIONS = {('trajectory', 1): 100, ('trajectory', 10): 50, ('gradient', 1): 100, ('gradient', 10): 5,
-              ('distribution', 1): 400, ('distribution', 10): 200}
+ITERATIONS = {
+    ('trajectory', 1): 100,
+    ('trajectory', 10): 50,
+    ('gradient', 1): 100,
+    ('gradient', 10): 5,
+    ('distribution', 1): 400,
+    ('distribution', 10): 200,
+}
 DROP_HARD = {('gradient', 1): 0.2, ('gradient', 10): 0.25, ('distribution', 1): 0.5, ('distribution', 10): 0.2}
+
 
 def variant(family, ipc, name):
     "(method, overrides) for one cell of the ablation."
     fiex, fiem = name in ('fiex', 'both'), name in ('fiem', 'both')
     if family == 'trajectory':
-        return ('pad' if fiex else 'datm'), ({'alpha': 0.25 if fiem else 0.0} if fiex else ({'alpha': 0.25} if fiem else {}))
+        return ('pad' if fiex else 'datm'), (
+            {'alpha': 0.25 if fiem else 0.0} if fiex else ({'alpha': 0.25} if fiem else {})
+        )
     method = {'gradient': 'dsa', 'distribution': 'dm'}[family]
     o = {}
-    if fiex: o['drop_hard'] = DROP_HARD[(family, ipc)]
-    if fiem: o['alpha'] = 0.25
+    if fiex:
+        o['drop_hard'] = DROP_HARD[(family, ipc)]
+    if fiem:
+        o['alpha'] = 0.25
     return method, o
+
 
 def run_one(real, res, family, ipc, name, seed, scale, models):
     method, o = variant(family, ipc, name)
@@ -50,36 +65,65 @@ def run_one(real, res, family, ipc, name, seed, scale, models):
     t0 = time.perf_counter()
     Distiller(p, m, real, its, seed=seed, progress=False).run()
     secs = (time.perf_counter() - t0) / its
-    return dict(family=family, ipc=ipc, variant=name, seed=seed, method=method, overrides=o, iterations=its,
-                seconds_per_iteration=secs, **res.evaluate(real, method, p, ipc, seed, models))
+    return dict(
+        family=family,
+        ipc=ipc,
+        variant=name,
+        seed=seed,
+        method=method,
+        overrides=o,
+        iterations=its,
+        seconds_per_iteration=secs,
+        **res.evaluate(real, method, p, ipc, seed, models),
+    )
+
 
 VARIANTS = ['base', 'fiex', 'fiem', 'both']
+
+
 def pad_table(rows):
-    return table(rows, ['family', 'ipc', 'variant'], lambda r: (r['family'], r['ipc'], VARIANTS.index(r['variant'])),
-                 lambda r: r['method'] + ''.join(f' {k}={v}' for k, v in r['overrides'].items()))
+    return table(
+        rows,
+        ['family', 'ipc', 'variant'],
+        lambda r: (r['family'], r['ipc'], VARIANTS.index(r['variant'])),
+        lambda r: r['method'] + ''.join(f' {k}={v}' for k, v in r['overrides'].items()),
+    )
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--families', default='trajectory,gradient,distribution'); ap.add_argument('--ipcs', default='1,10')
-    ap.add_argument('--variants', default='base,fiex,fiem,both'); ap.add_argument('--seeds', default='0,1,2')
+    ap.add_argument('--families', default='trajectory,gradient,distribution')
+    ap.add_argument('--ipcs', default='1,10')
+    ap.add_argument('--variants', default='base,fiex,fiem,both')
+    ap.add_argument('--seeds', default='0,1,2')
     ap.add_argument('--scale', type=float, default=1.0, help='multiplies the ablation budget ITERATIONS')
     ap.add_argument('--models', type=int, default=2)
-    ap.add_argument('--out', default='benchmarks/results/pad_ablation.jsonl', help='JSON lines, appended; with --table, several files comma-separated')
+    ap.add_argument(
+        '--out',
+        default='benchmarks/results/pad_ablation.jsonl',
+        help='JSON lines, appended; with --table, several files comma-separated',
+    )
     ap.add_argument('--table', action='store_true', help='print the table of --out and stop')
     a = ap.parse_args()
     res = Results(a.out, key=lambda r: (r['family'], r['ipc'], r['variant'], r['seed']))
     if not a.table:
         real = digits()
-        for seed in map(int, a.seeds.split(',')):               # seeds outermost: an interrupted grid stays balanced
+        for seed in map(int, a.seeds.split(',')):  # seeds outermost: an interrupted grid stays balanced
             for family in a.families.split(','):
                 for ipc in map(int, a.ipcs.split(',')):
                     for name in a.variants.split(','):
-                        if res.done(family, ipc, name, seed): continue
+                        if res.done(family, ipc, name, seed):
+                            continue
                         r = run_one(real, res, family, ipc, name, seed, a.scale, a.models)
                         res.add(r)
-                        print(f"{family} ipc {ipc} {name} seed {seed}: {100 * r['acc']:.2f} (random {100 * r['random']:.2f}), "
-                              f"{r['seconds_per_iteration']:.2f} s/it", flush=True)
+                        print(
+                            f"{family} ipc {ipc} {name} seed {seed}: {100 * r['acc']:.2f} (random "
+                            f"{100 * r['random']:.2f}), "
+                            f"{r['seconds_per_iteration']:.2f} s/it",
+                            flush=True,
+                        )
     print(pad_table(res.rows))
+
 
 if __name__ == '__main__':
     main()

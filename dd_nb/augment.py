@@ -16,6 +16,7 @@ __all__ = ['GROUPS', 'DSAParams', 'DSA']
 @dataclass
 class DSAParams:
     "The official `ParamDiffAug` defaults."
+
     prob_flip: float = 0.5
     ratio_scale: float = 1.2
     ratio_rotate: float = 15.0
@@ -25,46 +26,73 @@ class DSAParams:
     saturation: float = 2.0
     contrast: float = 0.5
 
-GROUPS = {'color': ['brightness', 'saturation', 'contrast'], 'crop': ['crop'], 'cutout': ['cutout'],
-          'flip': ['flip'], 'scale': ['scale'], 'rotate': ['rotate']}
+
+GROUPS = {
+    'color': ['brightness', 'saturation', 'contrast'],
+    'crop': ['crop'],
+    'cutout': ['cutout'],
+    'flip': ['flip'],
+    'scale': ['scale'],
+    'rotate': ['rotate'],
+}
 
 # %% ../nbs/03_augment.ipynb #0b4fa25a
-def _u(n, g, *shape): return torch.rand(n, *shape, generator=g)
+def _u(n, g, *shape):
+    return torch.rand(n, *shape, generator=g)
+
 
 def _draw(op, n, hw, p: DSAParams, g):
     H, W = hw
     if op == 'scale':
         r = p.ratio_scale
         return _u(n, g, 2) * (r - 1 / r) + 1 / r
-    if op == 'rotate': return (_u(n, g) - 0.5) * 2 * p.ratio_rotate / 180 * math.pi
-    if op in ('flip', 'brightness', 'saturation', 'contrast'): return _u(n, g, 1, 1, 1)
+    if op == 'rotate':
+        return (_u(n, g) - 0.5) * 2 * p.ratio_rotate / 180 * math.pi
+    if op in ('flip', 'brightness', 'saturation', 'contrast'):
+        return _u(n, g, 1, 1, 1)
     if op == 'crop':
         sx, sy = int(H * p.ratio_crop_pad + 0.5), int(W * p.ratio_crop_pad + 0.5)
-        return torch.stack([torch.randint(-sx, sx + 1, (n,), generator=g), torch.randint(-sy, sy + 1, (n,), generator=g)], 1)
+        return torch.stack(
+            [torch.randint(-sx, sx + 1, (n,), generator=g), torch.randint(-sy, sy + 1, (n,), generator=g)], 1
+        )
     if op == 'cutout':
         sx, sy = int(H * p.ratio_cutout + 0.5), int(W * p.ratio_cutout + 0.5)
-        return torch.stack([torch.randint(0, H + (1 - sx % 2), (n,), generator=g), torch.randint(0, W + (1 - sy % 2), (n,), generator=g)], 1)
+        return torch.stack(
+            [
+                torch.randint(0, H + (1 - sx % 2), (n,), generator=g),
+                torch.randint(0, W + (1 - sy % 2), (n,), generator=g),
+            ],
+            1,
+        )
     raise ValueError(op)
+
 
 def _affine(x, theta):
     grid = F.affine_grid(theta.expand(len(x), 2, 3), list(x.shape), align_corners=True)
     return F.grid_sample(x, grid, align_corners=True)
+
 
 def _apply(op, x, r, p: DSAParams):
     B, C, H, W = x.shape
     r = r.to(x.device)
     if op == 'scale':
         z = torch.zeros_like(r[:, 0])
-        return _affine(x, torch.stack([torch.stack([r[:, 0], z, z], 1), torch.stack([z, r[:, 1], z], 1)], 1).to(x.dtype))
+        return _affine(
+            x, torch.stack([torch.stack([r[:, 0], z, z], 1), torch.stack([z, r[:, 1], z], 1)], 1).to(x.dtype)
+        )
     if op == 'rotate':
         c, s, z = r.cos(), r.sin(), torch.zeros_like(r)
         return _affine(x, torch.stack([torch.stack([c, s, z], 1), torch.stack([-s, c, z], 1)], 1).to(x.dtype))
-    if op == 'flip': return torch.where(r < p.prob_flip, x.flip(3), x)
-    if op == 'brightness': return x + (r.to(x.dtype) - 0.5) * p.brightness
+    if op == 'flip':
+        return torch.where(r < p.prob_flip, x.flip(3), x)
+    if op == 'brightness':
+        return x + (r.to(x.dtype) - 0.5) * p.brightness
     if op == 'saturation':
-        m = x.mean(1, keepdim=True); return (x - m) * (r.to(x.dtype) * p.saturation) + m
+        m = x.mean(1, keepdim=True)
+        return (x - m) * (r.to(x.dtype) * p.saturation) + m
     if op == 'contrast':
-        m = x.mean((1, 2, 3), keepdim=True); return (x - m) * (r.to(x.dtype) + p.contrast) + m
+        m = x.mean((1, 2, 3), keepdim=True)
+        return (x - m) * (r.to(x.dtype) + p.contrast) + m
     r = r.expand(B, 2)
     b = torch.arange(B, device=x.device)[:, None, None]
     if op == 'crop':
@@ -84,20 +112,35 @@ def _apply(op, x, r, p: DSAParams):
 # %% ../nbs/03_augment.ipynb #86c49218
 class DSA:
     "Differentiable siamese augmentation with a strategy string such as `'color_crop_cutout_flip_scale_rotate'`."
+
     def __init__(self, strategy='color_crop_cutout_flip_scale_rotate', params: DSAParams | None = None, mode='S'):
-        self.groups = [check_choice('DSA operation', s, GROUPS) for s in strategy.split('_')] if strategy and strategy != 'none' else []
-        self.strategy, self.params, self.mode = strategy, params or DSAParams(), check_choice('DSA mode', mode, ['S', 'M'])
+        self.groups = (
+            [check_choice('DSA operation', s, GROUPS) for s in strategy.split('_')]
+            if strategy and strategy != 'none'
+            else []
+        )
+        self.strategy, self.params, self.mode = (
+            strategy,
+            params or DSAParams(),
+            check_choice('DSA mode', mode, ['S', 'M']),
+        )
 
     def draw(self, n, hw, generator=None):
         "Random parameters for `n` images: a list of (operation, parameters)."
         g = generator
-        if not self.groups: return []
-        groups = [self.groups[torch.randint(len(self.groups), (1,), generator=g).item()]] if self.mode == 'S' else self.groups
+        if not self.groups:
+            return []
+        groups = (
+            [self.groups[torch.randint(len(self.groups), (1,), generator=g).item()]]
+            if self.mode == 'S'
+            else self.groups
+        )
         return [(op, _draw(op, n, hw, self.params, g)) for grp in groups for op in GROUPS[grp]]
 
     def apply(self, x, draws):
         "Transform the batch `x` with parameters from `draw` (drawn for one image → shared by all)."
-        for op, r in draws: x = _apply(op, x, r, self.params)
+        for op, r in draws:
+            x = _apply(op, x, r, self.params)
         return x
 
     def __call__(self, x, seed: int | None = None, generator=None):
@@ -106,4 +149,5 @@ class DSA:
             return self.apply(x, self.draw(1, x.shape[-2:], torch.Generator().manual_seed(int(seed))))
         return self.apply(x, self.draw(len(x), x.shape[-2:], generator))
 
-    def __repr__(self): return f"DSA({self.strategy!r}, mode={self.mode!r})"
+    def __repr__(self):
+        return f"DSA({self.strategy!r}, mode={self.mode!r})"

@@ -24,8 +24,16 @@ __all__ = ['RUN_FILES', 'USER_ERRORS', 'check_positive', 'check_out_path', 'chec
            'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides', 'dd_nb_distill', 'distill_main']
 
 # %% ../nbs/90_cli.ipynb #c90a0002
-RUN_FILES = ('checkpoint.pt', 'metrics.jsonl', 'distilled.safetensors', 'distilled.json', 'grid.png', 'loss.png',
-             'report.json')
+RUN_FILES = (
+    'checkpoint.pt',
+    'metrics.jsonl',
+    'distilled.safetensors',
+    'distilled.json',
+    'grid.png',
+    'loss.png',
+    'report.json',
+)
+
 
 def check_positive(name: str, value, integer=True):
     "`value` if it is a finite positive number (a whole one when `integer`), else a `ValueError` naming `--name`."
@@ -36,48 +44,64 @@ def check_positive(name: str, value, integer=True):
         raise ValueError(f'{flag} must be {"a whole number " if integer else ""}above 0, got {value!r}')
     return value
 
+
 def check_out_path(out) -> Path:
     "`out` as a Path, if it is a folder or could become one (no part of it is a file); writes nothing."
     out = Path(out)
     for p in [out, *out.parents]:
         if p.exists():
-            if not p.is_dir(): raise NotADirectoryError(f'--out {out}: {p} is a file, not a folder')
+            if not p.is_dir():
+                raise NotADirectoryError(f'--out {out}: {p} is a file, not a folder')
             break
     return out
 
 # %% ../nbs/90_cli.ipynb #c90a0003
 def check_run_folder(out, resume: bool, overwrite: bool) -> Path:
-    "Refuse to replace a finished or interrupted run by accident, and `--resume` with nothing to resume; writes nothing."
+    """Refuse to replace a finished or interrupted run by accident, and `--resume` with nothing to resume; writes
+    nothing."""
     out = check_out_path(out)
-    if resume and overwrite: raise ValueError('--resume continues the run in --out, --overwrite replaces it: choose one')
-    there = [f for f in RUN_FILES if (out/f).is_file()]
-    if resume and not (out/'checkpoint.pt').is_file():
-        raise FileNotFoundError(f'--resume: {out/"checkpoint.pt"} does not exist, so there is nothing to continue '
-                                f'(check --out, or drop --resume to start afresh)')
+    if resume and overwrite:
+        raise ValueError('--resume continues the run in --out, --overwrite replaces it: choose one')
+    there = [f for f in RUN_FILES if (out / f).is_file()]
+    if resume and not (out / 'checkpoint.pt').is_file():
+        raise FileNotFoundError(
+            f'--resume: {out / "checkpoint.pt"} does not exist, so there is nothing to continue '
+            f'(check --out, or drop --resume to start afresh)'
+        )
     if there and not (resume or overwrite):
-        raise FileExistsError(f'{out} already holds a run ({", ".join(there)}): continue it with --resume, replace it with '
-                              f'--overwrite, or choose another --out')
+        raise FileExistsError(
+            f'{out} already holds a run ({", ".join(there)}): continue it with --resume, replace it with '
+            f'--overwrite, or choose another --out'
+        )
     return out
+
 
 @contextlib.contextmanager
 def claim_out(out, overwrite: bool = False):
-    """Create and lock `out` for the life of a run, check it is writable, remove stale temporary files (and with `overwrite`
+    """Create and lock `out` for the life of a run, check it is writable, remove stale temporary files (and with
+    `overwrite`
     the previous run's files); a folder this created and left empty is removed when the run fails."""
     out = Path(out)
     created = not out.exists()
-    try: out.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise OSError(f'cannot create --out {out}: {e.strerror or e}') from None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OSError(f'cannot create --out {out}: {e.strerror or e}') from None
     try:
         with lock_folder(out):
-            try: tempfile.TemporaryFile(dir=out).close()
-            except OSError as e: raise OSError(f'cannot write to --out {out}: {e.strerror or e}') from None
+            try:
+                tempfile.TemporaryFile(dir=out).close()
+            except OSError as e:
+                raise OSError(f'cannot write to --out {out}: {e.strerror or e}') from None
             remove_stale_temps(out)
             if overwrite:
-                for f in RUN_FILES: (out/f).unlink(missing_ok=True)
+                for f in RUN_FILES:
+                    (out / f).unlink(missing_ok=True)
             yield out
     except BaseException:
         if created:
-            with contextlib.suppress(OSError): out.rmdir()                 # only if still empty
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if still empty
         raise
 
 # %% ../nbs/90_cli.ipynb #07922a76
@@ -99,42 +123,69 @@ def dd_nb_evaluate(
     quiet: Param('no progress bars', store_true) = False,
 ):
     "Evaluate a distilled set (or a random real subset) beside the random-real and full-data baselines."
-    if (path is None) == (random is None): raise ValueError('give either a saved set (PATH) or --random IPC')
+    if (path is None) == (random is None):
+        raise ValueError('give either a saved set (PATH) or --random IPC')
     get_protocol(protocol)
     for name, v in [('models', models), ('width', width)] + ([('random', random)] if random is not None else []):
         check_positive(name, v)
     check_out_path(out)
-    arch_list = [check_choice('network', a.strip(), NETS) for a in archs.split(',')] if archs else [check_choice('network', net, NETS)]
+    arch_list = (
+        [check_choice('network', a.strip(), NETS) for a in archs.split(',')]
+        if archs
+        else [check_choice('network', net, NETS)]
+    )
     seed_everything(seed)
     real = load_data(dataset, root=data_root, zca=zca)
     ev = Evaluator(real, protocol, arch_list[0], models=models, seed=seed, width=width, progress=not quiet)
     if path is not None:
         ds = DistilledSet.load(path)
         if ds.manifest.get('dataset') not in (None, real.name):
-            raise ValueError(f"{path} was distilled from {ds.manifest['dataset']!r}, not {real.name!r}: pass --dataset {ds.manifest['dataset']}")
-        rep = ev.report(ds.images, ds.labels, lr=ds.lr, archs=arch_list, full=not no_full, storage_bytes=ds.storage_bytes)
+            raise ValueError(
+                f"{path} was distilled from {ds.manifest['dataset']!r}, not {real.name!r}: pass --dataset "
+                f"{ds.manifest['dataset']}"
+            )
+        rep = ev.report(
+            ds.images, ds.labels, lr=ds.lr, archs=arch_list, full=not no_full, storage_bytes=ds.storage_bytes
+        )
         rep.update(set=str(path), method=ds.manifest.get('method'))
     else:
         rep = _random_report(ev, random, arch_list, not no_full)
     if is_main():
         print(format_report(rep))
-        write_json(Path(out)/'report.json', rep)
-        print(f'report: {Path(out)/"report.json"}')
+        write_json(Path(out) / 'report.json', rep)
+        print(f'report: {Path(out) / "report.json"}')
     return rep
+
 
 def _random_report(ev: Evaluator, ipc, archs, full):
     "A report for the random-real baseline itself (the set *is* the random subsets)."
     t0 = time.time()
-    x, y = ev.real.random_subset(ipc, seed=ev.seed)            # checks ipc against the smallest class
-    rows = {a: {k: v.to_dict() for k, v in r.items()} for a, r in ev.baselines(archs, ipc=ipc, full=full).items()}   # one sweep
-    for r in rows.values(): r['set'] = r['random']
+    x, y = ev.real.random_subset(ipc, seed=ev.seed)  # checks ipc against the smallest class
+    rows = {
+        a: {k: v.to_dict() for k, v in r.items()} for a, r in ev.baselines(archs, ipc=ipc, full=full).items()
+    }  # one sweep
+    for r in rows.values():
+        r['set'] = r['random']
     main = rows[archs[0]]
-    return dict(dataset=ev.real.name, net=archs[0], protocol=ev.protocol.__dict__, models=ev.models, seed=ev.seed, ipc=ipc,
-                n_images=len(x), storage_bytes=x.numel() * x.element_size() + y.numel() * y.element_size(), method='random-real',
-                accuracy_mean=main['set']['mean'], accuracy_std=main['set']['std'], random_mean=main['random']['mean'],
-                random_std=main['random']['std'], full_mean=main['full']['mean'] if full else None,
-                full_std=main['full']['std'] if full else None,
-                seconds=time.time() - t0, archs=rows)
+    return dict(
+        dataset=ev.real.name,
+        net=archs[0],
+        protocol=ev.protocol.__dict__,
+        models=ev.models,
+        seed=ev.seed,
+        ipc=ipc,
+        n_images=len(x),
+        storage_bytes=x.numel() * x.element_size() + y.numel() * y.element_size(),
+        method='random-real',
+        accuracy_mean=main['set']['mean'],
+        accuracy_std=main['set']['std'],
+        random_mean=main['random']['mean'],
+        random_std=main['random']['std'],
+        full_mean=main['full']['mean'] if full else None,
+        full_std=main['full']['std'] if full else None,
+        seconds=time.time() - t0,
+        archs=rows,
+    )
 
 # %% ../nbs/90_cli.ipynb #0037452d
 def argv_for_fastcore(argv, positional='path'):
@@ -144,15 +195,20 @@ def argv_for_fastcore(argv, positional='path'):
         if a.startswith('--'):
             k, eq, v = a[2:].partition('=')
             out.append('--' + k.replace('-', '_') + eq + v)
-        elif i == 0 and positional and not a.startswith('-'): out += [f'--{positional}', a]
-        else: out.append(a)
+        elif i == 0 and positional and not a.startswith('-'):
+            out += [f'--{positional}', a]
+        else:
+            out.append(a)
     return out
+
 
 # errors that are the input's (exit 2, one line); anything else is a bug (exit 1, one line, --debug shows the traceback)
 USER_ERRORS = (ValueError, OSError, FloatingPointError, LookupError)
 
+
 def _one_line(e: BaseException) -> str:
     return ' '.join(str(e).split()) or type(e).__name__
+
 
 def _stopped(e: KeyboardInterrupt) -> str:
     "The line for a run stopped by a signal: where its last good state is, and how to continue."
@@ -162,6 +218,7 @@ def _stopped(e: KeyboardInterrupt) -> str:
         return f'stopped by {what}; the last good state is in {ckpt}: continue with --resume'
     return f'stopped by {what}'
 
+
 def run_script(func, argv=None, positional='path'):
     """Parse `argv` (default `sys.argv[1:]`) for a `call_parse` function and run it. Bad input (argument, file,
     setting) exits 2 with one line on stderr; SIGTERM / Ctrl-C exit 128 + the signal after a checkpoint; `--debug`
@@ -169,28 +226,39 @@ def run_script(func, argv=None, positional='path'):
     from fastcore.script import anno_parser
     import logging, signal
     from dd_nb.core import stop_signals_as_interrupt
-    logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # 'No CUDA runtime' noise on CPU
+
+    logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)  # 'No CUDA runtime' noise on CPU
     parser = anno_parser(func)
     parser.add_argument('--debug', action='store_true', help='show the full traceback on errors')
-    parser.error = lambda msg: parser.exit(2, f'{parser.prog}: error: {msg}\n')   # one line, not the usage block
+    parser.error = lambda msg: parser.exit(2, f'{parser.prog}: error: {msg}\n')  # one line, not the usage block
     args = vars(parser.parse_args(argv_for_fastcore(sys.argv[1:] if argv is None else argv, positional)))
-    for k in ('xtra', 'pdb'): args.pop(k, None)
+    for k in ('xtra', 'pdb'):
+        args.pop(k, None)
     debug = args.pop('debug') or os.environ.get('DD_NB_DEBUG') == '1'
-    if init_from_env() and not is_main() and 'quiet' in args: args['quiet'] = True   # launched by torchrun: rank 0 speaks
+    if init_from_env() and not is_main() and 'quiet' in args:
+        args['quiet'] = True  # launched by torchrun: rank 0 speaks
     try:
-        with stop_signals_as_interrupt(): func(**args)
+        with stop_signals_as_interrupt():
+            func(**args)
     except KeyboardInterrupt as e:
-        if debug: raise
+        if debug:
+            raise
         sig = getattr(e, 'signum', signal.SIGINT)
         parser.exit(128 + int(sig), f'{parser.prog}: {_stopped(e)}\n')
     except USER_ERRORS as e:
-        if debug: raise
+        if debug:
+            raise
         parser.exit(2, f'{parser.prog}: error: {_one_line(e)}\n')
     except Exception as e:
-        if debug: raise
-        parser.exit(1, f'{parser.prog}: internal error: {type(e).__name__}: {_one_line(e)} '
-                       f'(rerun with --debug for the traceback, and please report it)\n')
+        if debug:
+            raise
+        parser.exit(
+            1,
+            f'{parser.prog}: internal error: {type(e).__name__}: {_one_line(e)} '
+            f'(rerun with --debug for the traceback, and please report it)\n',
+        )
     return 0
+
 
 def evaluate_main():
     "Console entry point of `dd_nb_evaluate`."
@@ -198,19 +266,26 @@ def evaluate_main():
 
 # %% ../nbs/90_cli.ipynb #5a8ac07f
 def parse_overrides(text) -> dict:
-    "`'syn_steps=10 window=(2,50) mode=tesla'` → {'syn_steps': 10, 'window': (2, 50), 'mode': 'tesla'} (Python literals, else strings)."
+    """`'syn_steps=10 window=(2,50) mode=tesla'` → {'syn_steps': 10, 'window': (2, 50), 'mode': 'tesla'} (Python
+    literals, else strings)."""
     import ast
+
     out = {}
     for item in (text or '').split():
         k, eq, v = item.partition('=')
-        if not eq or not k: raise ValueError(f'--set takes KEY=VALUE pairs, got {item!r}')
-        try: out[k.replace('-', '_')] = ast.literal_eval(v)
-        except (ValueError, SyntaxError): out[k.replace('-', '_')] = v
+        if not eq or not k:
+            raise ValueError(f'--set takes KEY=VALUE pairs, got {item!r}')
+        try:
+            out[k.replace('-', '_')] = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            out[k.replace('-', '_')] = v
     return out
+
 
 def _from_set(name, given, extra: dict):
     "A setting given as its own option or through --set (not both, unless equal)."
-    if name not in extra: return given
+    if name not in extra:
+        return given
     v = extra.pop(name)
     if given is not None and given != v:
         raise ValueError(f'{name} is given twice: --{name.replace("_", "-")} {given} and --set {name}={v}')
@@ -243,80 +318,167 @@ def dd_nb_distill(
     "Distil a dataset and evaluate the result beside the random-real and full-data baselines."
     check_choice('method', method, METHODS.names())
     check_choice('parameterization', param, PARAMS.names())
-    extra = parse_overrides(set)                                # every check below runs before any work or write
+    extra = parse_overrides(set)  # every check below runs before any work or write
     iterations, lr_img = _from_set('iterations', iterations, extra), _from_set('lr_img', lr_img, extra)
     check_positive('ipc', ipc)
-    if not no_eval: check_positive('models', models)
-    if iterations is not None: check_positive('iterations', iterations)
-    if lr_img is not None: check_positive('lr_img', lr_img, integer=False)
-    if checkpoint_every is not None: check_positive('checkpoint_every', checkpoint_every)
+    if not no_eval:
+        check_positive('models', models)
+    if iterations is not None:
+        check_positive('iterations', iterations)
+    if lr_img is not None:
+        check_positive('lr_img', lr_img, integer=False)
+    if checkpoint_every is not None:
+        check_positive('checkpoint_every', checkpoint_every)
     check_positive('checkpoint_minutes', checkpoint_minutes, integer=False)
     if resume and not PARAMS[param].resumable:
         raise ValueError(f'--resume is not available for --param {param} (its runs are short; run it again)')
     protocol = protocol or METHODS[method].protocol
     get_protocol(protocol)
-    out = check_run_folder(out, resume, overwrite) if is_main() else Path(out)   # under torchrun rank 0 owns OUT
+    out = check_run_folder(out, resume, overwrite) if is_main() else Path(out)  # under torchrun rank 0 owns OUT
     real = load_data(dataset, root=data_root, zca=zca or bool(extra.get('zca')))
     with claim_out(out, overwrite) if is_main() else contextlib.nullcontext():
         try:
-            return _distill(real, method, param, ipc, out, iterations, lr_img, extra, seed, resume, protocol, models,
-                            no_eval, no_full, checkpoint_every, checkpoint_minutes * 60, quiet)
+            return _distill(
+                real,
+                method,
+                param,
+                ipc,
+                out,
+                iterations,
+                lr_img,
+                extra,
+                seed,
+                resume,
+                protocol,
+                models,
+                no_eval,
+                no_full,
+                checkpoint_every,
+                checkpoint_minutes * 60,
+                quiet,
+            )
         except KeyboardInterrupt as e:
-            e.checkpoint = out/'checkpoint.pt'                 # for the one line that says how to continue
+            e.checkpoint = out / 'checkpoint.pt'  # for the one line that says how to continue
             raise
 
 # %% ../nbs/90_cli.ipynb #c90a0006
-def _distill(real, method, param, ipc, out, iterations, lr_img, extra, seed, resume, protocol, models, no_eval, no_full,
-             checkpoint_every, checkpoint_seconds, quiet):
+def _distill(
+    real,
+    method,
+    param,
+    ipc,
+    out,
+    iterations,
+    lr_img,
+    extra,
+    seed,
+    resume,
+    protocol,
+    models,
+    no_eval,
+    no_full,
+    checkpoint_every,
+    checkpoint_seconds,
+    quiet,
+):
     "The work of `dd_nb_distill` once its arguments passed: distil, save, evaluate, report."
     from dd_nb.methods import build
     from dd_nb.distill import Distiller
     from dd_nb.viz import image_grid, loss_plot
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     name = method if param == 'pixels' else f'{param}-{method}'
     spec = PARAMS[param]
-    if spec.run is not None:                                  # its own loop (H-PD: over the generator's spaces)
+    if spec.run is not None:  # its own loop (H-PD: over the generator's spaces)
         r = spec.run(method, real, ipc, seed=seed, progress=not quiet, iterations=iterations, lr_img=lr_img, **extra)
-        syn, matcher, n_its, spi, cfg, fig = r.param, r.matcher, r.iterations, r.seconds_per_iteration, r.config, r.figure
+        syn, matcher, n_its, spi, cfg, fig = (
+            r.param,
+            r.matcher,
+            r.iterations,
+            r.seconds_per_iteration,
+            r.config,
+            r.figure,
+        )
     else:
-        syn, matcher, its, cfg = build(method, real, ipc, seed=seed, param=param, iterations=iterations, lr_img=lr_img,
-                                       **extra)
-        d = Distiller(syn, matcher, real, its, seed=seed, out=out, checkpoint_every=checkpoint_every,
-                      checkpoint_seconds=checkpoint_seconds, progress=not quiet, config=cfg)
+        syn, matcher, its, cfg = build(
+            method, real, ipc, seed=seed, param=param, iterations=iterations, lr_img=lr_img, **extra
+        )
+        d = Distiller(
+            syn,
+            matcher,
+            real,
+            its,
+            seed=seed,
+            out=out,
+            checkpoint_every=checkpoint_every,
+            checkpoint_seconds=checkpoint_seconds,
+            progress=not quiet,
+            config=cfg,
+        )
         d.run(resume=resume)
         n_its = d.it
-        syn = syn.finalize(real)                              # HMN prunes its container into the budget here
+        syn = syn.finalize(real)  # HMN prunes its container into the budget here
         cfg.update(syn.notes())
         spi = float(np.mean([h['seconds'] for h in d.history]))
         fig = loss_plot(d.history, f'{name.upper()} on {real.name}, ipc {ipc}')
     if is_main():
         out.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out/'loss.png', dpi=100)
+        fig.savefig(out / 'loss.png', dpi=100)
     plt.close(fig)
-    ds = syn.to_distilled(real, method=name, config={**cfg, **matcher.config()}, seeds={'distill': seed, 'evaluation': seed})
-    if is_main():                                                             # under torchrun every rank holds the same set
-        ds.save(out/'distilled.safetensors')
-        fig = image_grid(ds.denormalize(), ds.labels, real.classes, title=f'{name.upper()} · {real.name} · ipc {ipc} · {n_its} iterations')
-        fig.savefig(out/'grid.png', dpi=100); plt.close(fig)
-    try:                                                                      # peak RSS in MB (Linux reports KB), before any evaluation
-        import resource; peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    except ImportError: peak = None                                           # not on Windows
-    rep = dict(dataset=real.name, method=name, ipc=ipc, iterations=n_its, seconds_per_iteration=spi, storage_bytes=ds.storage_bytes,
-               peak_rss_mb=peak)
+    ds = syn.to_distilled(
+        real, method=name, config={**cfg, **matcher.config()}, seeds={'distill': seed, 'evaluation': seed}
+    )
+    if is_main():  # under torchrun every rank holds the same set
+        ds.save(out / 'distilled.safetensors')
+        fig = image_grid(
+            ds.denormalize(),
+            ds.labels,
+            real.classes,
+            title=f'{name.upper()} · {real.name} · ipc {ipc} · {n_its} iterations',
+        )
+        fig.savefig(out / 'grid.png', dpi=100)
+        plt.close(fig)
+    try:  # peak RSS in MB (Linux reports KB), before any evaluation
+        import resource
+
+        peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    except ImportError:
+        peak = None  # not on Windows
+    rep = dict(
+        dataset=real.name,
+        method=name,
+        ipc=ipc,
+        iterations=n_its,
+        seconds_per_iteration=spi,
+        storage_bytes=ds.storage_bytes,
+        peak_rss_mb=peak,
+    )
     if not no_eval:
         ev = Evaluator(real, protocol, models=models, seed=seed, progress=not quiet)
-        rep = {**ev.report(ds.images, ds.labels, lr=ds.lr, ipc=ipc, full=not no_full, storage_bytes=ds.storage_bytes), **rep}
-        if is_main(): print(format_report(rep))
+        rep = {
+            **ev.report(ds.images, ds.labels, lr=ds.lr, ipc=ipc, full=not no_full, storage_bytes=ds.storage_bytes),
+            **rep,
+        }
+        if is_main():
+            print(format_report(rep))
     rep['config'] = ds.manifest['config']
-    if ds.manifest.get('generator'):                                          # GLaD / H-PD: the latents are stored, the generator is not
-        rep['generator'] = dict(fingerprint=ds.manifest['generator'], floats=ds.manifest['generator_floats'],
-                                note='storage_bytes counts the latents; the generator is a separate, shared cost')
+    if ds.manifest.get('generator'):  # GLaD / H-PD: the latents are stored, the generator is not
+        rep['generator'] = dict(
+            fingerprint=ds.manifest['generator'],
+            floats=ds.manifest['generator_floats'],
+            note='storage_bytes counts the latents; the generator is a separate, shared cost',
+        )
     if is_main():
-        write_json(out/'report.json', rep)
-        print(f'{n_its} iterations, {spi:.3f} s/iteration; wrote {out}/distilled.safetensors, grid.png, loss.png, report.json')
+        write_json(out / 'report.json', rep)
+        print(
+            f'{n_its} iterations, {spi:.3f} s/iteration; wrote {out}/distilled.safetensors, grid.png, loss.png, '
+            f'report.json'
+        )
     return rep
+
 
 def distill_main():
     "Console entry point of `dd_nb_distill`."

@@ -19,6 +19,7 @@ __all__ = ['CIFAR_STATS', 'IMAGENET_STATS', 'IMAGENET_SUBSETS', 'DATASETS', 'Spl
 # %% ../nbs/01_data.ipynb #bc547a15
 class Split:
     "Images and labels of one split: a tensor, or lazily read from a `Dataset` (item = (image in [0,1], label))."
+
     def __init__(self, labels, images=None, dataset=None, indices=None, transform=None):
         self.labels = torch.as_tensor(labels, dtype=torch.long)
         self._images, self.dataset, self.transform = images, dataset, transform
@@ -26,14 +27,18 @@ class Split:
         if images is not None and len(images) != len(self.labels):
             raise ValueError(f'{len(images)} images but {len(self.labels)} labels')
 
-    def __len__(self): return len(self.labels)
+    def __len__(self):
+        return len(self.labels)
+
     @property
-    def lazy(self): return self._images is None
+    def lazy(self):
+        return self._images is None
 
     def images_at(self, idx) -> torch.Tensor:
         "The (normalised) images at positions `idx`."
         idx = torch.as_tensor(idx, dtype=torch.long)
-        if not self.lazy: return self._images[idx]
+        if not self.lazy:
+            return self._images[idx]
         src = idx if self.indices is None else self.indices[idx]
         xs = torch.stack([self.dataset[int(i)][0] for i in src]) if len(src) else torch.empty(0)
         return self.transform(xs) if self.transform is not None else xs
@@ -41,21 +46,25 @@ class Split:
     @property
     def images(self) -> torch.Tensor:
         "All images of the split (read once and kept, for lazy splits)."
-        if self.lazy: self._images = self.images_at(torch.arange(len(self)))
+        if self.lazy:
+            self._images = self.images_at(torch.arange(len(self)))
         return self._images
 
     def subset(self, idx) -> 'Split':
         "The split restricted to positions `idx`."
         idx = torch.as_tensor(idx, dtype=torch.long)
-        if not self.lazy: return Split(self.labels[idx], images=self._images[idx])
+        if not self.lazy:
+            return Split(self.labels[idx], images=self._images[idx])
         src = idx if self.indices is None else self.indices[idx]
         return Split(self.labels[idx], dataset=self.dataset, indices=src, transform=self.transform)
 
-    def __repr__(self): return f"Split({len(self)} images{', lazy' if self.lazy else ''})"
+    def __repr__(self):
+        return f"Split({len(self)} images{', lazy' if self.lazy else ''})"
 
 # %% ../nbs/01_data.ipynb #a0f74c6d
 class ZCA:
     "ZCA whitening fitted on flattened images: `x ↦ (x − μ) W`, with `W = U diag((s+ε)^-½) Uᵀ`."
+
     def __init__(self, mean, whiten, unwhiten, eps=0.1):
         self.mean, self.whiten, self.unwhiten, self.eps = mean, whiten, unwhiten, eps
 
@@ -73,30 +82,48 @@ class ZCA:
 
     def __call__(self, x):
         return ((x.reshape(len(x), -1) - self.mean) @ self.whiten).reshape(x.shape)
+
     def inverse(self, x):
         return (x.reshape(len(x), -1) @ self.unwhiten + self.mean).reshape(x.shape)
+
     def state(self) -> dict:
         return {'zca.mean': self.mean, 'zca.whiten': self.whiten, 'zca.unwhiten': self.unwhiten}
 
 # %% ../nbs/01_data.ipynb #cc9ca396
 class RealData:
     "Train / val / test splits of a labelled image set, normalised, with class names and statistics."
-    def __init__(self, name, train: Split, test: Split, classes, mean, std, val_frac=0.1, seed=0,
-                 zca: ZCA | None = None, dsa_strategy='color_crop_cutout_flip_scale_rotate', source=None):
+
+    def __init__(
+        self,
+        name,
+        train: Split,
+        test: Split,
+        classes,
+        mean,
+        std,
+        val_frac=0.1,
+        seed=0,
+        zca: ZCA | None = None,
+        dsa_strategy='color_crop_cutout_flip_scale_rotate',
+        source=None,
+    ):
         self.name, self.classes, self.seed, self.val_frac = name, list(classes), seed, val_frac
         self.mean, self.std, self.zca, self.dsa_strategy, self.source = list(mean), list(std), zca, dsa_strategy, source
         self.test = test
         if len(self.classes) < 2:
-            raise ValueError(f'{name}: {len(self.classes)} class found ({", ".join(self.classes)}); distilling and '
-                             f'evaluating need at least 2 (one class is 100 % by construction)')
+            raise ValueError(
+                f'{name}: {len(self.classes)} class found ({", ".join(self.classes)}); distilling and '
+                f'evaluating need at least 2 (one class is 100 % by construction)'
+            )
         self.train, self.val = _carve_val(train, val_frac, seed)
         x0 = self.train.images_at([0]) if len(self.train) else test.images_at([0])
         self.channels, self.im_size = x0.shape[1], tuple(x0.shape[2:])
         self._by_class = None
-        self.train_filter, self.train_positions = None, None     # set by `subset_train`
+        self.train_filter, self.train_positions = None, None  # set by `subset_train`
 
     @property
-    def num_classes(self): return len(self.classes)
+    def num_classes(self):
+        return len(self.classes)
 
     def indices_of(self, c) -> torch.Tensor:
         "Positions of class `c` in the training split."
@@ -104,7 +131,8 @@ class RealData:
             self._by_class = [torch.nonzero(self.train.labels == k).flatten() for k in range(self.num_classes)]
         return self._by_class[c]
 
-    def class_counts(self): return [len(self.indices_of(c)) for c in range(self.num_classes)]
+    def class_counts(self):
+        return [len(self.indices_of(c)) for c in range(self.num_classes)]
 
     def batch(self, c, n, generator=None) -> torch.Tensor:
         "`n` random training images of class `c` (all of them, shuffled, if the class has fewer)."
@@ -112,12 +140,16 @@ class RealData:
         return self.train.images_at(idx[torch.randperm(len(idx), generator=generator)[:n]])
 
     def subset_train(self, keep, note: dict | None = None) -> 'RealData':
-        "A copy whose training split holds only the samples at positions `keep` (val and test unchanged); `note` goes into the manifest."
+        """A copy whose training split holds only the samples at positions `keep` (val and test unchanged); `note`
+        goes into the manifest."""
         import copy
+
         keep = torch.as_tensor(keep, dtype=torch.long)
         r = copy.copy(self)
         r.train, r._by_class = self.train.subset(keep), None
-        r.train_positions = keep if self.train_positions is None else self.train_positions[keep]    # positions in the full split
+        r.train_positions = (
+            keep if self.train_positions is None else self.train_positions[keep]
+        )  # positions in the full split
         r.train_filter = note if self.train_filter is None else [self.train_filter, note]
         return r
 
@@ -125,14 +157,17 @@ class RealData:
         "`ipc` random training images per class, class-ordered: the random-real baseline."
         smallest = min(self.class_counts())
         if not 1 <= ipc <= smallest:
-            raise ValueError(f'ipc={ipc} is not possible: the smallest class of {self.name} has {smallest} training images')
+            raise ValueError(
+                f'ipc={ipc} is not possible: the smallest class of {self.name} has {smallest} training images'
+            )
         g = torch.Generator().manual_seed(seed)
         xs = [self.batch(c, ipc, g) for c in range(self.num_classes)]
         return torch.cat(xs), torch.arange(self.num_classes).repeat_interleave(ipc)
 
     def normalize(self, x01):
         "Images in [0, 1] → the stored space (mean/std or ZCA)."
-        if self.zca is not None: return self.zca(x01)
+        if self.zca is not None:
+            return self.zca(x01)
         return (x01 - _stat(self.mean, x01)) / _stat(self.std, x01)
 
     def denormalize(self, x):
@@ -142,27 +177,46 @@ class RealData:
 
     def manifest(self) -> dict:
         "What a distilled set must record about the data it came from."
-        return dict(dataset=self.name, classes=self.classes, channels=self.channels, im_size=list(self.im_size),
-                    mean=self.mean, std=self.std, zca=self.zca is not None, val_frac=self.val_frac, split_seed=self.seed,
-                    n_train=len(self.train), n_val=len(self.val), n_test=len(self.test), source=self.source,
-                    **({'train_filter': self.train_filter} if self.train_filter is not None else {}))
+        return dict(
+            dataset=self.name,
+            classes=self.classes,
+            channels=self.channels,
+            im_size=list(self.im_size),
+            mean=self.mean,
+            std=self.std,
+            zca=self.zca is not None,
+            val_frac=self.val_frac,
+            split_seed=self.seed,
+            n_train=len(self.train),
+            n_val=len(self.val),
+            n_test=len(self.test),
+            source=self.source,
+            **({'train_filter': self.train_filter} if self.train_filter is not None else {}),
+        )
 
     def __repr__(self):
-        return (f"RealData({self.name!r}: {self.num_classes} classes, {self.channels}×{self.im_size[0]}×{self.im_size[1]}, "
-                f"train {len(self.train)} / val {len(self.val)} / test {len(self.test)}{', ZCA' if self.zca else ''})")
+        return (
+            f"RealData({self.name!r}: {self.num_classes} classes, {self.channels}×{self.im_size[0]}×{self.im_size[1]}, "
+            f"train {len(self.train)} / val {len(self.val)} / test {len(self.test)}{', ZCA' if self.zca else ''})"
+        )
 
-def _stat(v, like): return torch.tensor(v, dtype=like.dtype, device=like.device).view(1, -1, 1, 1)
+
+def _stat(v, like):
+    return torch.tensor(v, dtype=like.dtype, device=like.device).view(1, -1, 1, 1)
+
 
 def _carve_val(train: Split, frac, seed):
     "Stratified split of `train` into (train, val): `frac` of every class goes to val."
-    if frac <= 0: return train, train.subset(torch.zeros(0, dtype=torch.long))
+    if frac <= 0:
+        return train, train.subset(torch.zeros(0, dtype=torch.long))
     g = torch.Generator().manual_seed(seed)
     tr, va = [], []
     for c in train.labels.unique():
         idx = torch.nonzero(train.labels == c).flatten()
         idx = idx[torch.randperm(len(idx), generator=g)]
         k = int(round(frac * len(idx)))
-        va.append(idx[:k]); tr.append(idx[k:])
+        va.append(idx[:k])
+        tr.append(idx[k:])
     tr, va = torch.cat(tr).sort().values, torch.cat(va).sort().values
     return train.subset(tr), train.subset(va)
 
@@ -171,180 +225,291 @@ def digits(val_frac=0.1, seed=0) -> RealData:
     "scikit-learn's bundled 8×8 digits under the fixed dd_nb protocol."
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
+
     d = load_digits()
     x = (d.images / 16.0).astype(np.float32)[:, None]
     xtr, xte, ytr, yte = train_test_split(x, d.target, test_size=0.25, stratify=d.target, random_state=0)
     xtr, xte = torch.from_numpy(xtr), torch.from_numpy(xte)
     mean, std = xtr.mean().item(), xtr.std(unbiased=False).item()
     norm = lambda t: (t - mean) / std
-    return RealData('digits', Split(ytr, images=norm(xtr)), Split(yte, images=norm(xte)),
-                    [str(i) for i in range(10)], [mean], [std], val_frac=val_frac, seed=seed,
-                    dsa_strategy='color_crop_cutout_scale_rotate', source='sklearn.datasets.load_digits')
+    return RealData(
+        'digits',
+        Split(ytr, images=norm(xtr)),
+        Split(yte, images=norm(xte)),
+        [str(i) for i in range(10)],
+        [mean],
+        [std],
+        val_frac=val_frac,
+        seed=seed,
+        dsa_strategy='color_crop_cutout_scale_rotate',
+        source='sklearn.datasets.load_digits',
+    )
 
 # %% ../nbs/01_data.ipynb #cbf6fa73
 class ImageFiles(Dataset):
     "Image files with labels, read as `mode` ('L' or 'RGB'), resized/centre-cropped to `size` if given."
+
     def __init__(self, paths, labels, mode='RGB', size=None):
         self.paths, self.targets, self.mode, self.size = list(map(str, paths)), list(map(int, labels)), mode, size
-    def __len__(self): return len(self.paths)
+
+    def __len__(self):
+        return len(self.paths)
+
     def __getitem__(self, i):
         import torchvision.transforms.functional as TF
+
         im = _open_image(self.paths[i], self.mode)
         if self.size is not None and im.size != (self.size[1], self.size[0]):
             im = TF.center_crop(TF.resize(im, min(self.size)), list(self.size))
         return TF.to_tensor(im), self.targets[i]
 
+
 def _open_image(path, mode=None):
     "A PIL image read completely (converted to `mode` if given); an unreadable file is a `ValueError` naming it."
     from PIL import Image
+
     try:
         with Image.open(path) as im:
             im.load()
             return im.convert(mode) if mode else im.copy()
-    except FileNotFoundError: raise
-    except Exception as e:                                   # PIL raises OSError, SyntaxError, ValueError, …
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, …
         raise ValueError(f'{path}: not a readable image ({e})') from None
 
+
 def _labels_of(ds):
-    if hasattr(ds, 'targets'): return torch.as_tensor(list(ds.targets), dtype=torch.long)
+    if hasattr(ds, 'targets'):
+        return torch.as_tensor(list(ds.targets), dtype=torch.long)
     return torch.as_tensor([int(ds[i][1]) for i in range(len(ds))], dtype=torch.long)
 
-def from_datasets(train_ds, test_ds, classes, name='custom', mean=None, std=None, zca=False, val_frac=0.1, seed=0,
-                  max_bytes=2**31, dsa_strategy='color_crop_cutout_flip_scale_rotate', source=None) -> RealData:
+
+def from_datasets(
+    train_ds,
+    test_ds,
+    classes,
+    name='custom',
+    mean=None,
+    std=None,
+    zca=False,
+    val_frac=0.1,
+    seed=0,
+    max_bytes=2**31,
+    dsa_strategy='color_crop_cutout_flip_scale_rotate',
+    source=None,
+) -> RealData:
     "A `RealData` from any two torch datasets of `(image in [0,1], label)` items."
-    if len(train_ds) == 0: raise ValueError(f'{name}: the training set is empty')
+    if len(train_ds) == 0:
+        raise ValueError(f'{name}: the training set is empty')
     x0 = train_ds[0][0]
     if not isinstance(x0, torch.Tensor) or x0.dim() != 3:
-        raise ValueError(f'{name}: dataset items must be (C, H, W) image tensors, got {type(x0).__name__} {getattr(x0, "shape", "")}')
+        raise ValueError(
+            f'{name}: dataset items must be (C, H, W) image tensors, got {type(x0).__name__} {getattr(x0, "shape", "")}'
+        )
     eager = (len(train_ds) + len(test_ds)) * x0.numel() * 4 <= max_bytes
     load = lambda ds: torch.stack([ds[i][0] for i in range(len(ds))]) if len(ds) else torch.empty(0, *x0.shape)
     ytr, yte = _labels_of(train_ds), _labels_of(test_ds)
     xtr = load(train_ds) if eager else None
     if zca:
         fit_x = xtr if eager else torch.stack([train_ds[i][0] for i in range(min(len(train_ds), 10000))])
-        z = ZCA.fit(fit_x); mean, std = [0.0] * x0.shape[0], [1.0] * x0.shape[0]
+        z = ZCA.fit(fit_x)
+        mean, std = [0.0] * x0.shape[0], [1.0] * x0.shape[0]
     else:
         z = None
         if mean is None or std is None:
-            sample = xtr if eager else torch.stack([train_ds[i][0] for i in range(0, len(train_ds), max(1, len(train_ds) // 10000))])
+            sample = (
+                xtr
+                if eager
+                else torch.stack([train_ds[i][0] for i in range(0, len(train_ds), max(1, len(train_ds) // 10000))])
+            )
             mean, std = sample.mean((0, 2, 3)).tolist(), sample.std((0, 2, 3), unbiased=False).clamp_min(1e-8).tolist()
-    tmp = RealData.__new__(RealData); tmp.zca, tmp.mean, tmp.std = z, list(mean), list(std)
+    tmp = RealData.__new__(RealData)
+    tmp.zca, tmp.mean, tmp.std = z, list(mean), list(std)
     norm = tmp.normalize
     if eager:
         train, test = Split(ytr, images=norm(xtr)), Split(yte, images=norm(load(test_ds)))
     else:
         train, test = Split(ytr, dataset=train_ds, transform=norm), Split(yte, dataset=test_ds, transform=norm)
-    return RealData(name, train, test, classes, mean, std, val_frac=val_frac, seed=seed, zca=z,
-                    dsa_strategy=dsa_strategy, source=source)
+    return RealData(
+        name,
+        train,
+        test,
+        classes,
+        mean,
+        std,
+        val_frac=val_frac,
+        seed=seed,
+        zca=z,
+        dsa_strategy=dsa_strategy,
+        source=source,
+    )
+
 
 def _scan_folder(root):
     from torchvision.datasets.folder import find_classes, make_dataset, IMG_EXTENSIONS
+
     classes, to_idx = find_classes(str(root))
     samples = make_dataset(str(root), to_idx, extensions=IMG_EXTENSIONS)
     return classes, [p for p, _ in samples], [t for _, t in samples]
 
+
 def _image_mode(path):
     return 'L' if _open_image(path).mode in ('L', 'LA', 'I', 'I;16', '1') else 'RGB'
 
+
 def image_folder(path, size=None, val_frac=0.1, seed=0, test_frac=0.25, zca=False, max_bytes=2**31) -> RealData:
-    "A `RealData` from an ImageFolder directory: `path/{train,test}/<class>/*.png`, or `path/<class>/*` split stratified."
+    """A `RealData` from an ImageFolder directory: `path/{train,test}/<class>/*.png`, or `path/<class>/*` split
+    stratified."""
     path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f'no such dataset folder: {path} (expected <class>/ sub-folders of images, or train/ and test/ with them)')
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f'no such dataset folder: {path} (expected <class>/ sub-folders of images, or train/ and test/ with them)'
+        )
     try:
-        if (path/'train').is_dir() and (path/'test').is_dir():
-            classes, ptr, ytr = _scan_folder(path/'train')
-            tcls, pte, yte = _scan_folder(path/'test')
-            if tcls != classes: raise ValueError(f'{path}: train/ and test/ have different classes: {classes} vs {tcls}')
+        if (path / 'train').is_dir() and (path / 'test').is_dir():
+            classes, ptr, ytr = _scan_folder(path / 'train')
+            tcls, pte, yte = _scan_folder(path / 'test')
+            if tcls != classes:
+                raise ValueError(f'{path}: train/ and test/ have different classes: {classes} vs {tcls}')
         else:
             classes, paths, ys = _scan_folder(path)
             from sklearn.model_selection import train_test_split
+
             ptr, pte, ytr, yte = train_test_split(paths, ys, test_size=test_frac, stratify=ys, random_state=seed)
     except FileNotFoundError as e:
-        raise FileNotFoundError(f'{path}: {e} (expected <class>/ sub-folders of images, or train/ and test/ with them)') from None
+        raise FileNotFoundError(
+            f'{path}: {e} (expected <class>/ sub-folders of images, or train/ and test/ with them)'
+        ) from None
     mode = _image_mode(ptr[0])
     if size is None:
         w, h = _open_image(ptr[0]).size
         size = (h, w)
     size = (size, size) if isinstance(size, int) else tuple(size)
-    return from_datasets(ImageFiles(ptr, ytr, mode, size), ImageFiles(pte, yte, mode, size), classes, name=path.name,
-                         zca=zca, val_frac=val_frac, seed=seed, max_bytes=max_bytes, source=str(path))
+    return from_datasets(
+        ImageFiles(ptr, ytr, mode, size),
+        ImageFiles(pte, yte, mode, size),
+        classes,
+        name=path.name,
+        zca=zca,
+        val_frac=val_frac,
+        seed=seed,
+        max_bytes=max_bytes,
+        source=str(path),
+    )
 
 # %% ../nbs/01_data.ipynb #78335fe8
-CIFAR_STATS = {'cifar10': ([0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]),
-               'cifar100': ([0.5071, 0.4866, 0.4409], [0.2673, 0.2564, 0.2762])}
+CIFAR_STATS = {
+    'cifar10': ([0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]),
+    'cifar100': ([0.5071, 0.4866, 0.4409], [0.2673, 0.2564, 0.2762]),
+}
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 # the only globals a CIFAR python batch references: NumPy's array / dtype rebuilders (module moved in NumPy 2)
-_PICKLE_ALLOWED = {(m, n) for m in ('numpy.core.multiarray', 'numpy._core.multiarray') for n in ('_reconstruct', 'scalar')}
+_PICKLE_ALLOWED = {
+    (m, n) for m in ('numpy.core.multiarray', 'numpy._core.multiarray') for n in ('_reconstruct', 'scalar')
+}
 _PICKLE_ALLOWED |= {('numpy', 'ndarray'), ('numpy', 'dtype')}
 
-class _Refused(pickle.UnpicklingError): "A global the data-only unpickler does not admit."
+
+class _Refused(pickle.UnpicklingError):
+    "A global the data-only unpickler does not admit."
+
 
 def _latin1_bytes(text, encoding='latin1'):
-    if encoding not in ('latin1', 'latin-1'): raise _Refused(f'it asks to encode text as {encoding!r}')
+    if encoding not in ('latin1', 'latin-1'):
+        raise _Refused(f'it asks to encode text as {encoding!r}')
     return text.encode('latin1')
+
 
 class _DataOnlyUnpickler(pickle.Unpickler):
     "An unpickler that can rebuild NumPy arrays and builtin containers, and nothing that runs code."
+
     def find_class(self, module, name):
-        if (module, name) == ('_codecs', 'encode'): return _latin1_bytes       # how protocol 2 writes bytes under Python 3
-        if (module, name) not in _PICKLE_ALLOWED: raise _Refused(f'it asks to call {module}.{name}')
+        if (module, name) == ('_codecs', 'encode'):
+            return _latin1_bytes  # how protocol 2 writes bytes under Python 3
+        if (module, name) not in _PICKLE_ALLOWED:
+            raise _Refused(f'it asks to call {module}.{name}')
         import importlib
+
         for m in (module.replace('numpy.core.', 'numpy._core.'), module.replace('numpy._core.', 'numpy.core.')):
-            try: return getattr(importlib.import_module(m), name)
-            except ImportError: continue
+            try:
+                return getattr(importlib.import_module(m), name)
+            except ImportError:
+                continue
         raise _Refused(f'{module}.{name} is not available in this NumPy')
+
 
 def read_cifar_pickle(path) -> dict:
     "A CIFAR python batch or meta file as a dict with str keys, read without executing anything."
     path = Path(path)
     try:
-        with open(path, 'rb') as fh: obj = _DataOnlyUnpickler(fh, encoding='latin1').load()
+        with open(path, 'rb') as fh:
+            obj = _DataOnlyUnpickler(fh, encoding='latin1').load()
     except _Refused as e:
         raise ValueError(f'{path}: refused: not a plain CIFAR data file ({e}); nothing in it was run') from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
         raise ValueError(f'{path}: not a readable CIFAR python file (truncated or another format: {e})') from None
-    if not isinstance(obj, dict): raise ValueError(f'{path}: a CIFAR file holds a dict, this one a {type(obj).__name__}')
+    if not isinstance(obj, dict):
+        raise ValueError(f'{path}: a CIFAR file holds a dict, this one a {type(obj).__name__}')
     return {(k.decode('latin1') if isinstance(k, bytes) else k): v for k, v in obj.items()}
+
 
 def _cifar_batch(path, label_key):
     "(uint8 images (N, 3, 32, 32), labels (N,)) of one batch file, checked against the documented layout."
     d = read_cifar_pickle(path)
     x, y = d.get('data'), d.get(label_key)
     if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3 * 32 * 32:
-        raise ValueError(f'{path}: "data" must be a uint8 array of N × 3072 pixels, got {getattr(x, "shape", type(x).__name__)}')
+        raise ValueError(
+            f'{path}: "data" must be a uint8 array of N × 3072 pixels, got {getattr(x, "shape", type(x).__name__)}'
+        )
     if not isinstance(y, (list, np.ndarray)) or len(y) != len(x):
         raise ValueError(f'{path}: "{label_key}" must list one label per image ({len(x)} images)')
     return torch.from_numpy(x.reshape(-1, 3, 32, 32).copy()), torch.as_tensor(np.asarray(y, dtype=np.int64))
 
+
 def _cifar(name, root, zca=False, val_frac=0.1, seed=0):
     ten = name == 'cifar10'
-    folder = Path(root)/('cifar-10-batches-py' if ten else 'cifar-100-python')
+    folder = Path(root) / ('cifar-10-batches-py' if ten else 'cifar-100-python')
     train_files = [f'data_batch_{i}' for i in range(1, 6)] if ten else ['train']
     test_file, meta_file = ('test_batch', 'batches.meta') if ten else ('test', 'meta')
     need = train_files + [test_file, meta_file]
-    missing = [f for f in need if not (folder/f).is_file()]
+    missing = [f for f in need if not (folder / f).is_file()]
     if missing:
-        raise FileNotFoundError(f'{name}: missing {", ".join(missing)} in {folder} — download the python version '
-                                f'of {name.upper()} and unpack it so that {folder}/ holds {", ".join(need)}')
+        raise FileNotFoundError(
+            f'{name}: missing {", ".join(missing)} in {folder} — download the python version '
+            f'of {name.upper()} and unpack it so that {folder}/ holds {", ".join(need)}'
+        )
     label_key, names_key = ('labels', 'label_names') if ten else ('fine_labels', 'fine_label_names')
-    classes = read_cifar_pickle(folder/meta_file).get(names_key)
+    classes = read_cifar_pickle(folder / meta_file).get(names_key)
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-        raise ValueError(f'{folder/meta_file}: "{names_key}" must be a list of class names')
-    tr = [_cifar_batch(folder/f, label_key) for f in train_files]
-    xte, yte = _cifar_batch(folder/test_file, label_key)
+        raise ValueError(f'{folder / meta_file}: "{names_key}" must be a list of class names')
+    tr = [_cifar_batch(folder / f, label_key) for f in train_files]
+    xte, yte = _cifar_batch(folder / test_file, label_key)
     xtr, ytr = torch.cat([x for x, _ in tr]), torch.cat([y for _, y in tr])
     for f, yy in [(train_files[0], ytr), (test_file, yte)]:
         if len(yy) and (yy.min() < 0 or yy.max() >= len(classes)):
-            raise ValueError(f'{folder/f}: labels must lie in [0, {len(classes)}) for the {len(classes)} classes of {meta_file}')
+            raise ValueError(
+                f'{folder / f}: labels must lie in [0, {len(classes)}) for the {len(classes)} classes of {meta_file}'
+            )
     mean, std = CIFAR_STATS[name]
     to_ds = lambda x, y: torch.utils.data.TensorDataset(x.float() / 255, y)
-    return from_datasets(to_ds(xtr, ytr), to_ds(xte, yte), classes, name=name,
-                         mean=None if zca else mean, std=None if zca else std, zca=zca, val_frac=val_frac, seed=seed,
-                         source=str(folder))
+    return from_datasets(
+        to_ds(xtr, ytr),
+        to_ds(xte, yte),
+        classes,
+        name=name,
+        mean=None if zca else mean,
+        std=None if zca else std,
+        zca=zca,
+        val_frac=val_frac,
+        seed=seed,
+        source=str(folder),
+    )
+
 
 def cifar10(root, zca=False, val_frac=0.1, seed=0) -> RealData:
     "CIFAR-10 from `root/cifar-10-batches-py/` (no download)."
     return _cifar('cifar10', root, zca, val_frac, seed)
+
 
 def cifar100(root, zca=False, val_frac=0.1, seed=0) -> RealData:
     "CIFAR-100 from `root/cifar-100-python/` (no download)."
@@ -362,65 +527,110 @@ IMAGENET_SUBSETS = {
     'imagenet-b': [129, 916, 90, 275, 995, 874, 102, 259, 685, 139],
     'imagenet-c': [565, 94, 554, 535, 92, 392, 291, 136, 324, 11],
     'imagenet-d': [9, 258, 13, 262, 19, 339, 321, 24, 93, 322],
-    'imagenet-e': [816, 96, 100, 145, 739, 713, 783, 76, 688, 326]}
+    'imagenet-e': [816, 96, 100, 145, 739, 713, 783, 76, 688, 326],
+}
+
 
 def tiny_imagenet(root, val_frac=0.1, seed=0, size=64) -> RealData:
     "Tiny-ImageNet-200 from its folder layout under `root` (or `root/tiny-imagenet-200`), read lazily."
     root = Path(root)
-    if (root/'tiny-imagenet-200').is_dir(): root = root/'tiny-imagenet-200'
+    if (root / 'tiny-imagenet-200').is_dir():
+        root = root / 'tiny-imagenet-200'
     layout = 'wnids.txt, words.txt, train/<wnid>/images/*.JPEG, val/images/*.JPEG, val/val_annotations.txt'
-    if not (root/'wnids.txt').is_file() or not (root/'val'/'val_annotations.txt').is_file():
+    if not (root / 'wnids.txt').is_file() or not (root / 'val' / 'val_annotations.txt').is_file():
         raise FileNotFoundError(f'tiny-imagenet: {root} does not hold {layout}')
-    wnids = (root/'wnids.txt').read_text().split()
-    words = dict(l.split('\t', 1) for l in (root/'words.txt').read_text().splitlines() if '\t' in l) if (root/'words.txt').is_file() else {}
+    wnids = (root / 'wnids.txt').read_text().split()
+    words = (
+        dict(l.split('\t', 1) for l in (root / 'words.txt').read_text().splitlines() if '\t' in l)
+        if (root / 'words.txt').is_file()
+        else {}
+    )
     idx = {w: i for i, w in enumerate(wnids)}
     ptr, ytr = [], []
     for w in wnids:
-        ps = sorted((root/'train'/w/'images').glob('*'))
-        ptr += ps; ytr += [idx[w]] * len(ps)
+        ps = sorted((root / 'train' / w / 'images').glob('*'))
+        ptr += ps
+        ytr += [idx[w]] * len(ps)
     pte, yte = [], []
-    for line in (root/'val'/'val_annotations.txt').read_text().splitlines():
+    for line in (root / 'val' / 'val_annotations.txt').read_text().splitlines():
         f, w = line.split('\t')[:2]
-        pte.append(root/'val'/'images'/f); yte.append(idx[w])
+        pte.append(root / 'val' / 'images' / f)
+        yte.append(idx[w])
     mean, std = IMAGENET_STATS
-    return from_datasets(ImageFiles(ptr, ytr, 'RGB', (size, size)), ImageFiles(pte, yte, 'RGB', (size, size)),
-                         [words.get(w, w).split(',')[0] for w in wnids], name='tiny-imagenet', mean=mean, std=std,
-                         val_frac=val_frac, seed=seed, max_bytes=0, source=str(root))
+    return from_datasets(
+        ImageFiles(ptr, ytr, 'RGB', (size, size)),
+        ImageFiles(pte, yte, 'RGB', (size, size)),
+        [words.get(w, w).split(',')[0] for w in wnids],
+        name='tiny-imagenet',
+        mean=mean,
+        std=std,
+        val_frac=val_frac,
+        seed=seed,
+        max_bytes=0,
+        source=str(root),
+    )
+
 
 def imagenet_subset(name, root, size=128, val_frac=0.1, seed=0) -> RealData:
     "An ImageNet subset (`IMAGENET_SUBSETS`) from `root/{train,val}/<wnid>/`, read lazily."
     check_choice('ImageNet subset', name, IMAGENET_SUBSETS)
     root = Path(root)
-    if not (root/'train').is_dir() or not (root/'val').is_dir():
-        raise FileNotFoundError(f'{name}: {root} must hold train/<wnid>/ and val/<wnid>/ folders (the 1,000 ImageNet classes)')
-    wnids = sorted(d.name for d in (root/'train').iterdir() if d.is_dir())
+    if not (root / 'train').is_dir() or not (root / 'val').is_dir():
+        raise FileNotFoundError(
+            f'{name}: {root} must hold train/<wnid>/ and val/<wnid>/ folders (the 1,000 ImageNet classes)'
+        )
+    wnids = sorted(d.name for d in (root / 'train').iterdir() if d.is_dir())
     if len(wnids) != 1000:
-        raise ValueError(f'{name}: {root}/train has {len(wnids)} class folders; 1,000 are needed to map class indices to wnids')
+        raise ValueError(
+            f'{name}: {root}/train has {len(wnids)} class folders; 1,000 are needed to map class indices to wnids'
+        )
     chosen = [wnids[i] for i in IMAGENET_SUBSETS[name]]
+
     def files(split):
         ps, ys = [], []
         for k, w in enumerate(chosen):
-            got = sorted(p for p in (root/split/w).glob('*') if p.is_file()) if (root/split/w).is_dir() else []
-            if not got: raise FileNotFoundError(f'{name}: no images in {root/split/w}')
-            ps += got; ys += [k] * len(got)
+            got = sorted(p for p in (root / split / w).glob('*') if p.is_file()) if (root / split / w).is_dir() else []
+            if not got:
+                raise FileNotFoundError(f'{name}: no images in {root / split / w}')
+            ps += got
+            ys += [k] * len(got)
         return ImageFiles(ps, ys, 'RGB', (size, size))
+
     mean, std = IMAGENET_STATS
-    return from_datasets(files('train'), files('val'), chosen, name=name, mean=mean, std=std, val_frac=val_frac,
-                         seed=seed, max_bytes=0, source=str(root))
+    return from_datasets(
+        files('train'),
+        files('val'),
+        chosen,
+        name=name,
+        mean=mean,
+        std=std,
+        val_frac=val_frac,
+        seed=seed,
+        max_bytes=0,
+        source=str(root),
+    )
 
 # %% ../nbs/01_data.ipynb #434c19e9
 DATASETS = ['digits', 'cifar10', 'cifar100', 'tiny-imagenet', *IMAGENET_SUBSETS]
 
+
 def load_data(name, root=None, zca=False, val_frac=0.1, seed=0, size=None) -> RealData:
     "A `RealData` by registered name, or from an `ImageFolder` path."
-    if name not in DATASETS and Path(name).is_dir(): return image_folder(name, size=size, val_frac=val_frac, seed=seed, zca=zca)
-    if name not in DATASETS and (os.sep in name or name.startswith(('.', '~'))):     # meant as a folder
+    if name not in DATASETS and Path(name).is_dir():
+        return image_folder(name, size=size, val_frac=val_frac, seed=seed, zca=zca)
+    if name not in DATASETS and (os.sep in name or name.startswith(('.', '~'))):  # meant as a folder
         what = 'is a file, not a folder' if Path(name).exists() else 'does not exist'
-        raise FileNotFoundError(f'dataset folder {name} {what} (give a registered name: {", ".join(DATASETS[:4])}, …, '
-                                f'or an ImageFolder directory)')
+        raise FileNotFoundError(
+            f'dataset folder {name} {what} (give a registered name: {", ".join(DATASETS[:4])}, …, '
+            f'or an ImageFolder directory)'
+        )
     check_choice('dataset (or ImageFolder path)', name, DATASETS)
-    if name == 'digits': return digits(val_frac, seed)
-    if root is None: raise ValueError(f'{name} reads files: give the folder that holds it (--data-root / root=)')
-    if name in ('cifar10', 'cifar100'): return _cifar(name, root, zca, val_frac, seed)
-    if name == 'tiny-imagenet': return tiny_imagenet(root, val_frac, seed, size or 64)
+    if name == 'digits':
+        return digits(val_frac, seed)
+    if root is None:
+        raise ValueError(f'{name} reads files: give the folder that holds it (--data-root / root=)')
+    if name in ('cifar10', 'cifar100'):
+        return _cifar(name, root, zca, val_frac, seed)
+    if name == 'tiny-imagenet':
+        return tiny_imagenet(root, val_frac, seed, size or 64)
     return imagenet_subset(name, root, size or 128, val_frac, seed)

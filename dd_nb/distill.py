@@ -10,8 +10,16 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 import contextlib
-from .core import (seed_everything, rng_states, set_rng_states, atomic_path, write_json, lock_folder,
-                        remove_stale_temps, stop_signals_as_interrupt)
+from dd_nb.core import (
+    seed_everything,
+    rng_states,
+    set_rng_states,
+    atomic_path,
+    write_json,
+    lock_folder,
+    remove_stale_temps,
+    stop_signals_as_interrupt,
+)
 from .parallel import is_main
 from .param import Parameterization
 from .matcher import Matcher
@@ -22,13 +30,18 @@ __all__ = ['CHECKPOINT_SECONDS', 'Callback', 'Distiller', 'ProgressBar', 'Metric
 # %% ../nbs/15_distill.ipynb #4f797b30
 class Callback:
     "A hook into `Distiller.run`; subclasses override the events they need."
+
     def on_start(self, d):
         "Before the first iteration (after a resume, `d.it` is where it continues)."
+
     def on_iteration(self, d, m):
         "After each iteration, with its metrics `m` (it, loss, seconds, layers, lr)."
+
     def on_end(self, d):
         "When the run ends, finished, stopped or interrupted."
-    def __repr__(self): return f'{type(self).__name__}()'
+
+    def __repr__(self):
+        return f'{type(self).__name__}()'
 
 # %% ../nbs/15_distill.ipynb #c9f1acc6
 def _plain_rng():
@@ -39,28 +52,54 @@ def _plain_rng():
     st['python'] = [st['python'][0], list(st['python'][1]), st['python'][2]]
     return st
 
+
 def _restore_rng(st):
     n = st['numpy']
-    set_rng_states(dict(python=(st['python'][0], tuple(st['python'][1]), st['python'][2]),
-                        numpy=(n['v'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']),
-                        torch=st['torch'], **({'cuda': st['cuda']} if 'cuda' in st else {})))
+    set_rng_states(
+        dict(
+            python=(st['python'][0], tuple(st['python'][1]), st['python'][2]),
+            numpy=(n['v'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']),
+            torch=st['torch'],
+            **({'cuda': st['cuda']} if 'cuda' in st else {}),
+        )
+    )
+
 
 def _clone(o):
     "A deep copy of nested dicts / lists / tuples of tensors and plain values."
-    if isinstance(o, dict): return {k: _clone(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return type(o)(_clone(v) for v in o)
+    if isinstance(o, dict):
+        return {k: _clone(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return type(o)(_clone(v) for v in o)
     return o.detach().clone() if isinstance(o, torch.Tensor) else o
 
-CHECKPOINT_SECONDS = 120.0                      # default cadence: at most two minutes of work lost to a kill -9
+
+CHECKPOINT_SECONDS = 120.0  # default cadence: at most two minutes of work lost to a kill -9
+
 
 class Distiller:
     "Optimise `param` under `matcher` for `iterations`; checkpoints and logs under `out`."
-    def __init__(self, param: Parameterization, matcher: Matcher, real, iterations: int, seed=0, out=None,
-                 checkpoint_every=None, checkpoint_seconds=CHECKPOINT_SECONDS, callbacks=(), progress=True, config=None):
-        if iterations < 1: raise ValueError(f'iterations must be at least 1, got {iterations}')
+
+    def __init__(
+        self,
+        param: Parameterization,
+        matcher: Matcher,
+        real,
+        iterations: int,
+        seed=0,
+        out=None,
+        checkpoint_every=None,
+        checkpoint_seconds=CHECKPOINT_SECONDS,
+        callbacks=(),
+        progress=True,
+        config=None,
+    ):
+        if iterations < 1:
+            raise ValueError(f'iterations must be at least 1, got {iterations}')
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ValueError(f'checkpoint_every must be at least 1 iteration, got {checkpoint_every}')
-        if not checkpoint_seconds > 0: raise ValueError(f'checkpoint_seconds must be positive, got {checkpoint_seconds}')
+        if not checkpoint_seconds > 0:
+            raise ValueError(f'checkpoint_seconds must be positive, got {checkpoint_seconds}')
         self.checkpoint_seconds = checkpoint_seconds
         self.param, self.matcher, self.real, self.iterations, self.seed = param, matcher, real, iterations, seed
         self.out = Path(out) if out is not None else None
@@ -73,34 +112,50 @@ class Distiller:
         self.opt = torch.optim.SGD(param.param_groups(), lr=0.0)
 
     @property
-    def ipc(self): return len(self.param()[0]) // self.real.num_classes
+    def ipc(self):
+        return len(self.param()[0]) // self.real.num_classes
 
     # --- state -----------------------------------------------------------------------------------
     def state_dict(self):
         "A snapshot (copies, not views: the optimiser updates its buffers in place) of everything a resume needs."
-        return dict(it=self.it, param=_clone(self.param.state_dict()), opt=_clone(self.opt.state_dict()),
-                    matcher=_clone(self.matcher.state_dict()),
-                    rng=_plain_rng(), history=list(self.history), seed=self.seed, config=json.dumps(self.config, sort_keys=True, default=str))
+        return dict(
+            it=self.it,
+            param=_clone(self.param.state_dict()),
+            opt=_clone(self.opt.state_dict()),
+            matcher=_clone(self.matcher.state_dict()),
+            rng=_plain_rng(),
+            history=list(self.history),
+            seed=self.seed,
+            config=json.dumps(self.config, sort_keys=True, default=str),
+        )
 
     def load_state_dict(self, st):
         mine = json.dumps(self.config, sort_keys=True, default=str)
         if st.get('config', mine) != mine or st.get('seed', self.seed) != self.seed:
-            raise ValueError(f'the checkpoint was written by a different configuration (seed {st.get("seed")}, {st.get("config")}); '
-                             f'resume with the same settings (only iterations may change) or use another output folder')
-        self.param.load_state_dict(st['param']); self.opt.load_state_dict(st['opt'])
-        self.matcher.load_state_dict(st['matcher']); _restore_rng(st['rng'])
+            raise ValueError(
+                f'the checkpoint was written by a different configuration (seed {st.get("seed")}, {st.get("config")}); '
+                f'resume with the same settings (only iterations may change) or use another output folder'
+            )
+        self.param.load_state_dict(st['param'])
+        self.opt.load_state_dict(st['opt'])
+        self.matcher.load_state_dict(st['matcher'])
+        _restore_rng(st['rng'])
         self.it, self.history = st['it'], list(st['history'])
 
     @property
-    def checkpoint_path(self): return self.out/'checkpoint.pt' if self.out is not None else None
+    def checkpoint_path(self):
+        return self.out / 'checkpoint.pt' if self.out is not None else None
 
     def save_checkpoint(self, st=None):
-        if self.out is None: return None
-        if not is_main(): return self.checkpoint_path          # under torchrun every rank holds the same state; rank 0 writes it
-        buf = io.BytesIO()                              # serialised in memory: torch.save on a full disk only says
-        torch.save(st or self.state_dict(), buf)        # "unexpected pos …"; a plain write names the OS error
+        if self.out is None:
+            return None
+        if not is_main():
+            return self.checkpoint_path  # under torchrun every rank holds the same state; rank 0 writes it
+        buf = io.BytesIO()  # serialised in memory: torch.save on a full disk only says
+        torch.save(st or self.state_dict(), buf)  # "unexpected pos …"; a plain write names the OS error
         try:
-            with atomic_path(self.checkpoint_path) as tmp: Path(tmp).write_bytes(buf.getvalue())
+            with atomic_path(self.checkpoint_path) as tmp:
+                Path(tmp).write_bytes(buf.getvalue())
         except OSError as e:
             raise OSError(f'could not write the checkpoint {self.checkpoint_path}: {e.strerror or e}') from None
         self._saved_at = time.monotonic()
@@ -110,12 +165,16 @@ class Distiller:
         "Continue from `out/checkpoint.pt`; a missing, unreadable or foreign file is a clear error."
         p = self.checkpoint_path
         if p is None or not p.is_file():
-            raise FileNotFoundError(f'nothing to resume: {p or "(no output folder)"} does not exist; '
-                                    f'run without resume to start afresh')
-        try: st = torch.load(p, map_location='cpu', weights_only=True)
+            raise FileNotFoundError(
+                f'nothing to resume: {p or "(no output folder)"} does not exist; run without resume to start afresh'
+            )
+        try:
+            st = torch.load(p, map_location='cpu', weights_only=True)
         except Exception as e:
-            raise ValueError(f'{p} is not a readable dd_nb checkpoint ({type(e).__name__}); '
-                             f'start afresh (overwrite) or use another output folder') from None
+            raise ValueError(
+                f'{p} is not a readable dd_nb checkpoint ({type(e).__name__}); '
+                f'start afresh (overwrite) or use another output folder'
+            ) from None
         if not isinstance(st, dict) or not {'it', 'param', 'opt', 'matcher', 'rng', 'history'} <= set(st):
             what = f'keys {sorted(st)[:6]}' if isinstance(st, dict) else f'a {type(st).__name__}'
             raise ValueError(f'{p} is not a dd_nb distillation checkpoint ({what})')
@@ -128,34 +187,51 @@ class Distiller:
         run holds its lock, removes temporary files that killed writes left there, checkpoints every
         `checkpoint_seconds` (and every `checkpoint_every` iterations if given, and at the end), and on SIGTERM / SIGINT
         writes the last good state before it stops with `Interrupted`."""
-        with (lock_folder(self.out) if self.out is not None and is_main() else contextlib.nullcontext()):
-            if self.out is not None and is_main(): remove_stale_temps(self.out)
-            with stop_signals_as_interrupt(): return self._run(resume)
+        with lock_folder(self.out) if self.out is not None and is_main() else contextlib.nullcontext():
+            if self.out is not None and is_main():
+                remove_stale_temps(self.out)
+            with stop_signals_as_interrupt():
+                return self._run(resume)
 
     def _run(self, resume):
         seed_everything(self.seed)
         self.matcher.prepare(self.real, self.ipc)
-        if resume: self.load_checkpoint()
+        if resume:
+            self.load_checkpoint()
         self._saved_at = time.monotonic()
-        cbs = ([ProgressBar()] if self.progress else []) + ([MetricsLog()] if self.out is not None and is_main() else []) + self.callbacks
-        for cb in cbs: cb.on_start(self)
+        cbs = (
+            ([ProgressBar()] if self.progress else [])
+            + ([MetricsLog()] if self.out is not None and is_main() else [])
+            + self.callbacks
+        )
+        for cb in cbs:
+            cb.on_start(self)
         good = self.state_dict()
         try:
             while self.it < self.iterations and not self.stop:
                 t0 = time.perf_counter()
                 losses = self._iteration()
                 self.it += 1
-                m = dict(it=self.it, loss=float(np.mean(losses)), seconds=time.perf_counter() - t0, layers=dict(self.matcher.layer_losses))
-                if self.param.lr is not None: m['lr'] = float(self.param.lr.detach())
+                m = dict(
+                    it=self.it,
+                    loss=float(np.mean(losses)),
+                    seconds=time.perf_counter() - t0,
+                    layers=dict(self.matcher.layer_losses),
+                )
+                if self.param.lr is not None:
+                    m['lr'] = float(self.param.lr.detach())
                 self.history.append(m)
-                for cb in cbs: cb.on_iteration(self, m)
+                for cb in cbs:
+                    cb.on_iteration(self, m)
                 good = self.state_dict()
-                if self._checkpoint_due(): self.save_checkpoint(good)
+                if self._checkpoint_due():
+                    self.save_checkpoint(good)
         except KeyboardInterrupt:
             self.save_checkpoint(good)
             raise
         finally:
-            for cb in cbs: cb.on_end(self)
+            for cb in cbs:
+                cb.on_end(self)
         return self.param
 
     def _last_good(self) -> str:
@@ -175,43 +251,67 @@ class Distiller:
             self.matcher.skip_update = False
             loss = self.matcher.loss(images, labels, **({'lr': self.param.lr} if self.matcher.learns_lr else {}))
             if not torch.isfinite(loss):
-                raise FloatingPointError(f'{self.matcher.name}: the loss is {float(loss)} at iteration {self.it + 1} (step {k + 1}); '
-                                         f'lower the learning rates; {self._last_good()}')
+                raise FloatingPointError(
+                    f'{self.matcher.name}: the loss is {float(loss)} at iteration {self.it + 1} (step {k + 1}); '
+                    f'lower the learning rates; {self._last_good()}'
+                )
             losses.append(loss.item())
-            if self.matcher.skip_update: continue          # the matcher vetoed this update (e.g. DATM's threshold)
-            self.opt.zero_grad(set_to_none=True); loss.backward(); self.opt.step()
+            if self.matcher.skip_update:
+                continue  # the matcher vetoed this update (e.g. DATM's threshold)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
             if not all(torch.isfinite(p).all() for p in self.param.parameters()):
-                raise FloatingPointError(f'{self.matcher.name}: the synthetic parameters became NaN/Inf at iteration {self.it + 1} '
-                                         f'(step {k + 1}); lower the learning rates; {self._last_good()}')
-            with torch.no_grad(): x, y = self.param()
+                raise FloatingPointError(
+                    f'{self.matcher.name}: the synthetic parameters became NaN/Inf at iteration {self.it + 1} '
+                    f'(step {k + 1}); lower the learning rates; {self._last_good()}'
+                )
+            with torch.no_grad():
+                x, y = self.param()
             self.matcher.after_step(k, x, y)
         return losses
 
 # %% ../nbs/15_distill.ipynb #f5f2d9f2
 class ProgressBar(Callback):
     "tqdm bar with the current loss."
-    def on_start(self, d): self.bar = tqdm(total=d.iterations, initial=d.it, desc=f'{d.matcher.name} ipc {d.ipc}', mininterval=0.5)
+
+    def on_start(self, d):
+        self.bar = tqdm(total=d.iterations, initial=d.it, desc=f'{d.matcher.name} ipc {d.ipc}', mininterval=0.5)
+
     def on_iteration(self, d, m):
         self.bar.update(1)
         self.bar.set_postfix(loss=f"{m['loss']:.4g}", refresh=False)
-    def on_end(self, d): self.bar.close()
+
+    def on_end(self, d):
+        self.bar.close()
+
 
 class MetricsLog(Callback):
     "Append every iteration's metrics to `out/metrics.jsonl`."
+
     def on_start(self, d):
         d.out.mkdir(parents=True, exist_ok=True)
-        p = d.out/'metrics.jsonl'
-        if p.is_file() and d.it < sum(1 for _ in open(p)):          # resumed: drop lines past the checkpoint
-            lines = open(p).read().splitlines()[:d.it]
-            with atomic_path(p) as tmp: Path(tmp).write_text(''.join(l + '\n' for l in lines))
+        p = d.out / 'metrics.jsonl'
+        if p.is_file() and d.it < sum(1 for _ in open(p)):  # resumed: drop lines past the checkpoint
+            lines = open(p).read().splitlines()[: d.it]
+            with atomic_path(p) as tmp:
+                Path(tmp).write_text(''.join(l + '\n' for l in lines))
         self.f = open(p, 'a')
+
     def on_iteration(self, d, m):
         self.f.write(json.dumps(m) + '\n')
         self.f.flush()
-    def on_end(self, d): self.f.close()
+
+    def on_end(self, d):
+        self.f.close()
+
 
 class LiveHook(Callback):
     "Call `fn(distiller, metrics)` every `every` iterations (live plots, dashboards)."
-    def __init__(self, fn, every=1): self.fn, self.every = fn, every
+
+    def __init__(self, fn, every=1):
+        self.fn, self.every = fn, every
+
     def on_iteration(self, d, m):
-        if d.it % self.every == 0: self.fn(d, m)
+        if d.it % self.every == 0:
+            self.fn(d, m)

@@ -17,9 +17,11 @@ __all__ = ['FORMAT', 'DistilledSet', 'save', 'load', 'denormalize', 'export_png'
 # %% ../nbs/04_distilled.ipynb #49dea094
 FORMAT = 'dd_nb.DistilledSet'
 
+
 @dataclass
 class DistilledSet:
     "Synthetic images with hard or soft labels, optional learned lr and parameterization state, and a manifest."
+
     images: torch.Tensor
     labels: torch.Tensor
     lr: torch.Tensor | None = None
@@ -28,9 +30,12 @@ class DistilledSet:
     transform: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.images.dim() != 4: raise ValueError(f'images must be (N, C, H, W), got {tuple(self.images.shape)}')
-        if len(self.labels) != len(self.images): raise ValueError(f'{len(self.images)} images but {len(self.labels)} labels')
-        if len(self.images) == 0: raise ValueError('the set has no images')
+        if self.images.dim() != 4:
+            raise ValueError(f'images must be (N, C, H, W), got {tuple(self.images.shape)}')
+        if len(self.labels) != len(self.images):
+            raise ValueError(f'{len(self.images)} images but {len(self.labels)} labels')
+        if len(self.images) == 0:
+            raise ValueError('the set has no images')
         if self.lr is not None:
             self.lr = torch.as_tensor(self.lr, dtype=torch.float32).reshape(())
             if not torch.isfinite(self.lr) or self.lr <= 0:
@@ -40,79 +45,134 @@ class DistilledSet:
     def create(cls, images, labels, real=None, method='', config=None, seeds=None, lr=None, state=None, **extra):
         "A set with a manifest filled from `real` (a `RealData`) and the run's method, config and seeds."
         images, labels = images.detach().cpu().contiguous(), labels.detach().cpu().contiguous()
-        m = dict(format=FORMAT, format_version=1, method=method, config=config or {}, seeds=seeds or {}, created=time.strftime('%Y-%m-%dT%H:%M:%S'),
-                 **(real.manifest() if real is not None else {}), **extra)
+        m = dict(
+            format=FORMAT,
+            format_version=1,
+            method=method,
+            config=config or {},
+            seeds=seeds or {},
+            created=time.strftime('%Y-%m-%dT%H:%M:%S'),
+            **(real.manifest() if real is not None else {}),
+            **extra,
+        )
         transform = real.zca.state() if real is not None and real.zca is not None else {}
-        return cls(images, labels, lr, {k: v.detach().cpu().contiguous() for k, v in (state or {}).items()}, m, transform)
+        return cls(
+            images, labels, lr, {k: v.detach().cpu().contiguous() for k, v in (state or {}).items()}, m, transform
+        )
 
     @property
-    def soft(self) -> bool: return self.labels.dim() == 2
+    def soft(self) -> bool:
+        return self.labels.dim() == 2
+
     @property
     def num_classes(self) -> int:
-        if self.soft: return self.labels.shape[1]
+        if self.soft:
+            return self.labels.shape[1]
         return len(self.manifest['classes']) if self.manifest.get('classes') else int(self.labels.max()) + 1
+
     @property
-    def hard_labels(self): return self.labels.argmax(1) if self.soft else self.labels
+    def hard_labels(self):
+        return self.labels.argmax(1) if self.soft else self.labels
+
     @property
-    def ipc(self) -> int: return len(self.images) // self.num_classes
+    def ipc(self) -> int:
+        return len(self.images) // self.num_classes
+
     @property
     def images_derived(self) -> bool:
-        "True when the images are decoded from `state` (GAN latents, HMN memories): then the state, not the images, is what is stored."
+        """True when the images are decoded from `state` (GAN latents, HMN memories): then the state, not the images,
+        is what is stored."""
         return bool(self.manifest.get('images_derived'))
+
     @property
     def storage_bytes(self) -> int:
-        "Bytes of what the set needs: labels, lr, state, and the images unless they are derived from the state (a decoder or generator is a separate cost)."
-        ts = ([] if self.images_derived else [self.images]) + [self.labels] + ([self.lr] if self.lr is not None else []) + list(self.state.values())
+        """Bytes of what the set needs: labels, lr, state, and the images unless they are derived from the state (a
+        decoder or generator is a separate cost)."""
+        ts = (
+            ([] if self.images_derived else [self.images])
+            + [self.labels]
+            + ([self.lr] if self.lr is not None else [])
+            + list(self.state.values())
+        )
         return int(sum(t.numel() * t.element_size() for t in ts))
 
     def full_manifest(self) -> dict:
-        return {**self.manifest, 'format': FORMAT, 'n_images': len(self.images), 'image_shape': list(self.images.shape[1:]),
-                'labels': 'soft' if self.soft else 'hard', 'learned_lr': None if self.lr is None else float(self.lr),
-                'state_keys': sorted(self.state), 'storage_bytes': self.storage_bytes, 'versions': versions()}
+        return {
+            **self.manifest,
+            'format': FORMAT,
+            'n_images': len(self.images),
+            'image_shape': list(self.images.shape[1:]),
+            'labels': 'soft' if self.soft else 'hard',
+            'learned_lr': None if self.lr is None else float(self.lr),
+            'state_keys': sorted(self.state),
+            'storage_bytes': self.storage_bytes,
+            'versions': versions(),
+        }
 
     def __repr__(self):
-        return (f"DistilledSet({len(self.images)} images {tuple(self.images.shape[1:])}, {'soft' if self.soft else 'hard'} labels"
-                f"{', lr %.4g' % float(self.lr) if self.lr is not None else ''}, {self.storage_bytes:,} bytes, "
-                f"method={self.manifest.get('method') or '?'}, dataset={self.manifest.get('dataset', '?')})")
+        return (
+            f"DistilledSet({len(self.images)} images {tuple(self.images.shape[1:])}, "
+            f"{'soft' if self.soft else 'hard'} labels"
+            f"{', lr %.4g' % float(self.lr) if self.lr is not None else ''}, {self.storage_bytes:,} bytes, "
+            f"method={self.manifest.get('method') or '?'}, dataset={self.manifest.get('dataset', '?')})"
+        )
 
 # %% ../nbs/04_distilled.ipynb #f4fc7fd9
 def _tensors(ds: DistilledSet) -> dict:
     t = {'images': ds.images, 'labels': ds.labels}
-    if ds.lr is not None: t['lr'] = ds.lr
+    if ds.lr is not None:
+        t['lr'] = ds.lr
     t.update({f'state.{k}': v for k, v in ds.state.items()})
     t.update({f'transform.{k}': v for k, v in ds.transform.items()})
     return {k: v.detach().cpu().contiguous() for k, v in t.items()}
 
+
 def save(ds: DistilledSet, path) -> Path:
     "Write `path` (.safetensors, manifest in its metadata) and the manifest beside it as `.json`; both atomically."
     from safetensors.torch import save_file
+
     path = Path(path)
-    if path.suffix != '.safetensors': path = path.with_suffix('.safetensors')
+    if path.suffix != '.safetensors':
+        path = path.with_suffix('.safetensors')
     man = ds.full_manifest()
-    with atomic_path(path) as tmp: save_file(_tensors(ds), str(tmp), metadata={'dd_nb.manifest': json.dumps(man)})
+    with atomic_path(path) as tmp:
+        save_file(_tensors(ds), str(tmp), metadata={'dd_nb.manifest': json.dumps(man)})
     write_json(path.with_suffix('.json'), man)
     return path
+
 
 def load(path) -> DistilledSet:
     "Read a set written by `save` (no unpickling); a truncated or foreign file is a clear error."
     from safetensors import safe_open
+
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f'no such file: {path}')
+    if not path.is_file():
+        raise FileNotFoundError(f'no such file: {path}')
     try:
         with safe_open(str(path), framework='pt') as f:
             meta = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as e:
-        raise ValueError(f'{path} is not a readable dd_nb DistilledSet (truncated, or not a safetensors file): {e}') from None
+        raise ValueError(
+            f'{path} is not a readable dd_nb DistilledSet (truncated, or not a safetensors file): {e}'
+        ) from None
     if 'dd_nb.manifest' not in meta or 'images' not in tensors or 'labels' not in tensors:
-        raise ValueError(f'{path} is a safetensors file but not a dd_nb DistilledSet (no dd_nb manifest / images / labels)')
-    try: man = json.loads(meta['dd_nb.manifest'])
-    except json.JSONDecodeError as e: raise ValueError(f'{path}: its dd_nb manifest is not JSON ({e})') from None
-    if not isinstance(man, dict): raise ValueError(f'{path}: its dd_nb manifest must be a JSON object, not {type(man).__name__}')
+        raise ValueError(
+            f'{path} is a safetensors file but not a dd_nb DistilledSet (no dd_nb manifest / images / labels)'
+        )
+    try:
+        man = json.loads(meta['dd_nb.manifest'])
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: its dd_nb manifest is not JSON ({e})') from None
+    if not isinstance(man, dict):
+        raise ValueError(f'{path}: its dd_nb manifest must be a JSON object, not {type(man).__name__}')
     state = {k[6:]: v for k, v in tensors.items() if k.startswith('state.')}
     transform = {k[10:]: v for k, v in tensors.items() if k.startswith('transform.')}
-    try: return DistilledSet(tensors['images'], tensors['labels'], tensors.get('lr'), state, man, transform)
-    except ValueError as e: raise ValueError(f'{path}: {e}') from None
+    try:
+        return DistilledSet(tensors['images'], tensors['labels'], tensors.get('lr'), state, man, transform)
+    except ValueError as e:
+        raise ValueError(f'{path}: {e}') from None
+
 
 DistilledSet.save, DistilledSet.load = save, staticmethod(load)
 
@@ -123,47 +183,71 @@ def denormalize(ds: DistilledSet) -> torch.Tensor:
     if 'zca.unwhiten' in ds.transform:
         x = (x.reshape(len(x), -1) @ ds.transform['zca.unwhiten'] + ds.transform['zca.mean']).reshape(x.shape)
     elif 'mean' in ds.manifest:
-        m = torch.tensor(ds.manifest['mean']).view(1, -1, 1, 1); s = torch.tensor(ds.manifest['std']).view(1, -1, 1, 1)
+        m = torch.tensor(ds.manifest['mean']).view(1, -1, 1, 1)
+        s = torch.tensor(ds.manifest['std']).view(1, -1, 1, 1)
         x = x * s + m
     return x.clamp(0, 1)
+
 
 def export_png(ds: DistilledSet, folder) -> Path:
     "Write the set as an `ImageFolder` of PNGs: `folder/<class>/<i>.png`."
     from PIL import Image
+
     folder = Path(folder)
     classes = ds.manifest.get('classes') or [str(c) for c in range(ds.num_classes)]
     x = (denormalize(ds) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
     for i, (im, c) in enumerate(zip(x, ds.hard_labels.tolist())):
-        (folder/classes[c]).mkdir(parents=True, exist_ok=True)
-        with atomic_path(folder/classes[c]/f'{i:05d}.png') as tmp:
+        (folder / classes[c]).mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / classes[c] / f'{i:05d}.png') as tmp:
             Image.fromarray(im[..., 0] if im.shape[-1] == 1 else im).save(tmp, format='PNG')
-    if ds.soft: write_json(folder/'soft_labels.json', {f'{classes[c]}/{i:05d}.png': v for i, (c, v) in enumerate(zip(ds.hard_labels.tolist(), ds.labels.tolist()))})
+    if ds.soft:
+        write_json(
+            folder / 'soft_labels.json',
+            {
+                f'{classes[c]}/{i:05d}.png': v
+                for i, (c, v) in enumerate(zip(ds.hard_labels.tolist(), ds.labels.tolist()))
+            },
+        )
     return folder
+
 
 DistilledSet.denormalize, DistilledSet.export_png = denormalize, export_png
 
 # %% ../nbs/04_distilled.ipynb #a5431fd8
 def _tload(p):
-    try: return torch.load(p, map_location='cpu', weights_only=True)
-    except FileNotFoundError: raise
-    except Exception as e: raise ValueError(f'{p}: not a readable torch tensor file ({e.__class__.__name__}: {str(e)[:200]})') from None
+    try:
+        return torch.load(p, map_location='cpu', weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        raise ValueError(f'{p}: not a readable torch tensor file ({e.__class__.__name__}: {str(e)[:200]})') from None
+
 
 def from_mtt(folder, real=None, method='mtt', **extra) -> DistilledSet:
     "Import an MTT/TESLA/DATM/PAD trio (`images_best.pt`, `labels_best.pt`, optional `lr_best.pt`)."
     folder = Path(folder)
     for f in ['images_best.pt', 'labels_best.pt']:
-        if not (folder/f).is_file(): raise FileNotFoundError(f'{folder} has no {f} (expected images_best.pt, labels_best.pt, optional lr_best.pt)')
-    images, labels = _tload(folder/'images_best.pt'), _tload(folder/'labels_best.pt')
-    lr = _tload(folder/'lr_best.pt') if (folder/'lr_best.pt').is_file() else None
+        if not (folder / f).is_file():
+            raise FileNotFoundError(
+                f'{folder} has no {f} (expected images_best.pt, labels_best.pt, optional lr_best.pt)'
+            )
+    images, labels = _tload(folder / 'images_best.pt'), _tload(folder / 'labels_best.pt')
+    lr = _tload(folder / 'lr_best.pt') if (folder / 'lr_best.pt').is_file() else None
     labels = labels.float() if labels.is_floating_point() else labels.long()
     return DistilledSet.create(images.float(), labels, real, method=method, lr=lr, imported_from=str(folder), **extra)
+
 
 def from_dc(path, real=None, exp=0, method='dc', **extra) -> DistilledSet:
     "Import experiment `exp` of a DC/DSA/DM `res_*.pt` file."
     res = _tload(path)
-    if not isinstance(res, dict) or 'data' not in res: raise ValueError(f'{path}: expected a dict with a "data" list (DC res_*.pt format)')
-    if not 0 <= exp < len(res['data']): raise ValueError(f'{path}: exp={exp} but the file holds {len(res["data"])} experiments')
+    if not isinstance(res, dict) or 'data' not in res:
+        raise ValueError(f'{path}: expected a dict with a "data" list (DC res_*.pt format)')
+    if not 0 <= exp < len(res['data']):
+        raise ValueError(f'{path}: exp={exp} but the file holds {len(res["data"])} experiments')
     images, labels = res['data'][exp]
-    return DistilledSet.create(images.float(), labels.long(), real, method=method, imported_from=str(path), experiment=exp, **extra)
+    return DistilledSet.create(
+        images.float(), labels.long(), real, method=method, imported_from=str(path), experiment=exp, **extra
+    )
+
 
 DistilledSet.from_mtt, DistilledSet.from_dc = staticmethod(from_mtt), staticmethod(from_dc)

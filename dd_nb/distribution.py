@@ -17,54 +17,100 @@ __all__ = ['DistributionMatcher', 'DMOptions', 'dm_matcher']
 # %% ../nbs/09_distribution.ipynb #4874502a
 class DistributionMatcher(Matcher):
     "DM: per-class mean-embedding distance under a fresh frozen random network, siamese DSA."
+
     name = 'dm'
-    def __init__(self, net='ConvNet', width=128, batch_real=256, dsa=True, strategy=None, alpha=None, layers=None, seed=0, device=None,
-                 compile='auto'):
+
+    def __init__(
+        self,
+        net='ConvNet',
+        width=128,
+        batch_real=256,
+        dsa=True,
+        strategy=None,
+        alpha=None,
+        layers=None,
+        seed=0,
+        device=None,
+        compile='auto',
+    ):
         super().__init__(seed, device, compile)
         self.net_name, self.width, self.batch_real, self.dsa, self.strategy = net, width, batch_real, dsa, strategy
-        if alpha is not None and layers is not None: raise ValueError('give either alpha (PAD: match the blocks past the first α of the parameters) or layers, not both')
+        if alpha is not None and layers is not None:
+            raise ValueError(
+                'give either alpha (PAD: match the blocks past the first α of the parameters) or layers, not both'
+            )
         self.alpha, self.layers = alpha, None if layers is None else list(layers)
 
     def prepare(self, real, ipc):
         super().prepare(real, ipc)
         self.aug = DSA(self.strategy or real.dsa_strategy) if self.dsa else None
         self._compile = self.use_compile()
-        if self.alpha is not None or self.layers is not None:      # PAD's FIEM for DM: match the outputs of the deeper blocks
+        if (
+            self.alpha is not None or self.layers is not None
+        ):  # PAD's FIEM for DM: match the outputs of the deeper blocks
             r = self.real
             template = get_net(self.net_name, r.channels, r.num_classes, r.im_size, width=self.width)
             n = len(template.block_params())
-            if self.alpha is not None: self.layers = deep_blocks(template, self.alpha)
+            if self.alpha is not None:
+                self.layers = deep_blocks(template, self.alpha)
             if not self.layers or not all(0 <= b < n for b in self.layers):
                 raise ValueError(f'layers must be feature blocks 0…{n - 1} of {self.net_name}, got {self.layers}')
         return self
 
     def config(self):
-        return dict(method='dm', net=self.net_name, width=self.width, batch_real=self.batch_real, alpha=self.alpha, layers=self.layers,
-                    strategy=self.aug.strategy if self.aug else None)
+        return dict(
+            method='dm',
+            net=self.net_name,
+            width=self.width,
+            batch_real=self.batch_real,
+            alpha=self.alpha,
+            layers=self.layers,
+            strategy=self.aug.strategy if self.aug else None,
+        )
 
     def begin_iteration(self, it):
         r = self.real
-        self.net = get_net(self.net_name, r.channels, r.num_classes, r.im_size, width=self.width, seed=self.randint(), device=self.device)
+        self.net = get_net(
+            self.net_name,
+            r.channels,
+            r.num_classes,
+            r.im_size,
+            width=self.width,
+            seed=self.randint(),
+            device=self.device,
+        )
         self.net.train()
-        for p in self.net.parameters(): p.requires_grad_(False)
+        for p in self.net.parameters():
+            p.requires_grad_(False)
         net = self.net
-        fn = net.embed if self.layers is None else (lambda x: [o.flatten(1) for o in (net.layer_outputs(x)[b] for b in self.layers)])
-        if self._compile:     # measured: 2× faster forward on a 2-core CPU, no recompiles across nets; channels-last
+        fn = (
+            net.embed
+            if self.layers is None
+            else (lambda x: [o.flatten(1) for o in (net.layer_outputs(x)[b] for b in self.layers)])
+        )
+        if self._compile:  # measured: 2× faster forward on a 2-core CPU, no recompiles across nets; channels-last
             # on every CPU measured for this forward-only pass (Intel Xeon: 0.16 vs 0.20 s per DM IPC 1 iteration)
             self.net = self.net.to(memory_format=torch.channels_last)
             f = torch.compile(fn, dynamic=False)
             self.embed = lambda x: f(x.contiguous(memory_format=torch.channels_last))
-        else: self.embed = fn
+        else:
+            self.embed = fn
 
     def loss(self, images, labels):
         hard = labels.argmax(1) if labels.dim() == 2 else labels
         xr, xs, nr, mine, ns = [], [], [], [], []
         for c in range(self.real.num_classes):
-            r = self.real.batch(c, self.batch_real, self.g).to(self.device); s = images[hard == c]
+            r = self.real.batch(c, self.batch_real, self.g).to(self.device)
+            s = images[hard == c]
             if self.aug is not None:
-                seed = self.randint(); r, s = self.aug(r, seed=seed), self.aug(s, seed=seed)
-            nr.append(len(r)); r = r[row_slice(len(r))]          # under torchrun this rank embeds its slice of the real batch
-            xr.append(r); mine.append(len(r)); xs.append(s); ns.append(len(s))
+                seed = self.randint()
+                r, s = self.aug(r, seed=seed), self.aug(s, seed=seed)
+            nr.append(len(r))
+            r = r[row_slice(len(r))]  # under torchrun this rank embeds its slice of the real batch
+            xr.append(r)
+            mine.append(len(r))
+            xs.append(s)
+            ns.append(len(s))
         with torch.no_grad():
             er = self.embed(torch.cat(xr))
             er = [er] if self.layers is None else er
@@ -72,9 +118,12 @@ class DistributionMatcher(Matcher):
             # per-class real means: sums over this rank's rows, summed over the ranks, over the whole batch size
             mr = [all_sum(torch.stack([a.sum(0) for a in e.split(mine)])) / count for e in er]
         es = self.embed(torch.cat(xs))
-        if self.layers is None: es = [es]
-        per_layer = [torch.stack([((a - b.mean(0)) ** 2).sum() for a, b in zip(m_, s_.split(ns))]) for m_, s_ in zip(mr, es)]
-        per = torch.stack(per_layer).sum(0)                # per class, summed over the matched blocks
+        if self.layers is None:
+            es = [es]
+        per_layer = [
+            torch.stack([((a - b.mean(0)) ** 2).sum() for a, b in zip(m_, s_.split(ns))]) for m_, s_ in zip(mr, es)
+        ]
+        per = torch.stack(per_layer).sum(0)  # per class, summed over the matched blocks
         names = ['embed'] if self.layers is None else [f'block{b}' for b in self.layers]
         self.layer_losses = {n: float(v.detach().sum()) for n, v in zip(names, per_layer)}
         self.class_losses = per.detach()
@@ -84,18 +133,20 @@ class DistributionMatcher(Matcher):
 @dataclass(kw_only=True)
 class DMOptions(MethodOptions, FiexOptions):
     "Distribution matching's settings."
-    batch_real: int                     # real images per class in each step
-    alpha: float | None = None          # PAD's FIEM for DM: match only the deeper blocks' features
-    layers: tuple | None = None         # or name the blocks whose features are matched
+
+    batch_real: int  # real images per class in each step
+    alpha: float | None = None  # PAD's FIEM for DM: match only the deeper blocks' features
+    layers: tuple | None = None  # or name the blocks whose features are matched
 
 # %% ../nbs/09_distribution.ipynb #9b7dcc04
 def dm_matcher(
-    real,               # the real data
-    o: DMOptions,       # the settings
-    common: dict,       # seed, device, net, width
-    order=None,         # (unused)
+    real,  # the real data
+    o: DMOptions,  # the settings
+    common: dict,  # seed, device, net, width
+    order=None,  # (unused)
 ) -> DistributionMatcher:
     "The `DistributionMatcher` of a DM setting."
     return DistributionMatcher(batch_real=o.batch_real, alpha=o.alpha, layers=o.layers, **common)
+
 
 METHODS.register(MethodSpec('dm', 'distribution matching (Zhao & Bilen, WACV 2023)', DMOptions, dm_matcher, 'dm'))

@@ -26,60 +26,106 @@ def check_set(images, labels, real: RealData):
         raise ValueError(f'images must be a (N, C, H, W) tensor, got {getattr(images, "shape", type(images).__name__)}')
     if images.shape[1] != real.channels or tuple(images.shape[2:]) != tuple(real.im_size):
         raise ValueError(f'images are {tuple(images.shape[1:])} but {real.name} needs {(real.channels, *real.im_size)}')
-    if not torch.isfinite(images).all(): raise ValueError('images contain NaN or Inf values')
-    if len(labels) != len(images): raise ValueError(f'{len(images)} images but {len(labels)} labels')
+    if not torch.isfinite(images).all():
+        raise ValueError('images contain NaN or Inf values')
+    if len(labels) != len(images):
+        raise ValueError(f'{len(images)} images but {len(labels)} labels')
     if labels.dim() == 1:
         if labels.dtype.is_floating_point or labels.min() < 0 or labels.max() >= real.num_classes:
             raise ValueError(f'hard labels must be integers in [0, {real.num_classes})')
     elif labels.dim() != 2 or labels.shape[1] != real.num_classes:
         raise ValueError(f'soft labels must be (N, {real.num_classes}), got {tuple(labels.shape)}')
-    elif not torch.isfinite(labels).all(): raise ValueError('soft labels contain NaN or Inf values')
+    elif not torch.isfinite(labels).all():
+        raise ValueError('soft labels contain NaN or Inf values')
 
 # %% ../nbs/05a_evaluate.ipynb #f7a329d7
 @dataclass
 class EvalResult:
     "Final-epoch test accuracies of K fresh networks trained under one protocol."
+
     accs: list
     protocol: str
     net: str
     seeds: list
     n_images: int
     seconds: float
+
     @property
-    def mean(self): return float(np.mean(self.accs))
+    def mean(self):
+        return float(np.mean(self.accs))
+
     @property
-    def std(self): return float(np.std(self.accs))
-    def __str__(self): return f'{100 * self.mean:.2f} ± {100 * self.std:.2f} %'
-    def to_dict(self): return {**asdict(self), 'mean': self.mean, 'std': self.std}
+    def std(self):
+        return float(np.std(self.accs))
+
+    def __str__(self):
+        return f'{100 * self.mean:.2f} ± {100 * self.std:.2f} %'
+
+    def to_dict(self):
+        return {**asdict(self), 'mean': self.mean, 'std': self.std}
 
 # %% ../nbs/05a_evaluate.ipynb #10d007e1
 class Evaluator:
     "Train `models` fresh `net`s under `protocol` on a set; test on `real.test`."
-    def __init__(self, real: RealData, protocol='dsa', net='ConvNet', models=5, seed=0, device=None,
-                 width=128, compile='auto', vectorize='auto', progress=True, split='test'):
+
+    def __init__(
+        self,
+        real: RealData,
+        protocol='dsa',
+        net='ConvNet',
+        models=5,
+        seed=0,
+        device=None,
+        width=128,
+        compile='auto',
+        vectorize='auto',
+        progress=True,
+        split='test',
+    ):
         self.real, self.protocol, self.net, self.models, self.seed = real, get_protocol(protocol), net, models, seed
-        if models < 1: raise ValueError(f'models must be at least 1, got {models}')
-        if width < 1: raise ValueError(f'width must be at least 1, got {width}')
-        get_net(net, real.channels, real.num_classes, real.im_size)          # fails early on an unknown name
-        self.device, self.width, self.compile, self.progress = torch.device(device or default_device()), width, compile, progress
+        if models < 1:
+            raise ValueError(f'models must be at least 1, got {models}')
+        if width < 1:
+            raise ValueError(f'width must be at least 1, got {width}')
+        get_net(net, real.channels, real.num_classes, real.im_size)  # fails early on an unknown name
+        self.device, self.width, self.compile, self.progress = (
+            torch.device(device or default_device()),
+            width,
+            compile,
+            progress,
+        )
         self.vectorize = vectorize
-        if split not in ('test', 'val'): raise ValueError(f"split must be 'test' (reporting) or 'val' (selection), got {split!r}")
+        if split not in ('test', 'val'):
+            raise ValueError(f"split must be 'test' (reporting) or 'val' (selection), got {split!r}")
         self.split = split
         self.dsa = DSA(real.dsa_strategy)
 
     def _nets(self, net, ks=None):
-        for k in (range(self.models) if ks is None else ks):
-            yield self.seed + k, get_net(net or self.net, self.real.channels, self.real.num_classes, self.real.im_size,
-                                         width=self.width, seed=self.seed + k, device=self.device)
+        for k in range(self.models) if ks is None else ks:
+            yield (
+                self.seed + k,
+                get_net(
+                    net or self.net,
+                    self.real.channels,
+                    self.real.num_classes,
+                    self.real.im_size,
+                    width=self.width,
+                    seed=self.seed + k,
+                    device=self.device,
+                ),
+            )
 
     def evaluate(self, images, labels, lr=None, net=None, sets=None, desc='evaluate') -> EvalResult:
-        "Mean ± std final-epoch test accuracy of `models` fresh networks trained on (images, labels), or on `sets` (one per model)."
+        """Mean ± std final-epoch test accuracy of `models` fresh networks trained on (images, labels), or on `sets`
+        (one per model)."""
         data = sets if sets is not None else [(images, labels)] * self.models
         return self.sweep({'set': (net or self.net, data, lr)}, desc=desc)['set']
 
     def sweep(self, jobs: dict, desc='evaluate') -> dict:
-        """Evaluate several sets in one pass: `jobs` maps a key to (net, sets, lr), `sets` one (images, labels) per model;
-        returns {key: EvalResult}. Under `torchrun` every (job, model) pair of the sweep (architectures × sets × seeds) is
+        """Evaluate several sets in one pass: `jobs` maps a key to (net, sets, lr), `sets` one (images, labels) per
+        model;
+        returns {key: EvalResult}. Under `torchrun` every (job, model) pair of the sweep (architectures × sets ×
+        seeds) is
         dealt round-robin to the ranks and the accuracies are gathered on every rank: the numbers do not depend on the
         number of processes, since model k of a job always has seed `seed + k`. `EvalResult.seconds` is the compute time
         its models took (training and testing), wherever they ran."""
@@ -87,21 +133,36 @@ class Evaluator:
             check_choice('network', net, NETS)
             if lr is not None and not (math.isfinite(float(lr)) and float(lr) > 0):
                 raise ValueError(f'the learned learning rate is {float(lr)}: training needs a finite positive one')
-            if len(sets) != self.models: raise ValueError(f'a job needs one set per model ({self.models}), got {len(sets)}')
-            for xi, yi in sets: check_set(xi, yi, self.real)
+            if len(sets) != self.models:
+                raise ValueError(f'a job needs one set per model ({self.models}), got {len(sets)}')
+            for xi, yi in sets:
+                check_set(xi, yi, self.real)
         items = [(key, k) for key in jobs for k in range(self.models)]
         mine = [items[i] for i in shard(len(items))]
-        bar = tqdm(total=len(mine) * self.protocol.epochs, desc=f'{desc} [{self.protocol.name}]',
-                   disable=not self.progress, leave=False, mininterval=0.5)
+        bar = tqdm(
+            total=len(mine) * self.protocol.epochs,
+            desc=f'{desc} [{self.protocol.name}]',
+            disable=not self.progress,
+            leave=False,
+            mininterval=0.5,
+        )
         done = {}
         for key, (net, sets, lr) in jobs.items():
             ks = [k for j, k in mine if j == key]
-            if not ks: continue                                            # (a rank can hold no model of a job)
+            if not ks:
+                continue  # (a rank can hold no model of a job)
             t0, nets = time.time(), list(self._nets(net, ks))
             bar.set_description(f'{desc} [{net}, {self.protocol.name}]')
             if self._vectorize(nets):
-                train_nets_vectorized([m for _, m in nets], [sets[k] for k in ks], self.protocol, lr=lr, dsa=self.dsa,
-                                      seeds=[s for s, _ in nets], progress=bar)
+                train_nets_vectorized(
+                    [m for _, m in nets],
+                    [sets[k] for k in ks],
+                    self.protocol,
+                    lr=lr,
+                    dsa=self.dsa,
+                    seeds=[s for s, _ in nets],
+                    progress=bar,
+                )
             else:
                 n = len(sets[0][0])
                 steps = self.models * self.protocol.epochs * -(-n // min(n, self.protocol.batch))
@@ -115,11 +176,21 @@ class Evaluator:
         bar.close()
         done = gather(done)
         seeds = [self.seed + k for k in range(self.models)]
-        return {key: EvalResult([done[key, k][0] for k in range(self.models)], self.protocol.name, net, seeds, len(sets[0][0]),
-                                sum(done[key, k][1] for k in range(self.models))) for key, (net, sets, _) in jobs.items()}
+        return {
+            key: EvalResult(
+                [done[key, k][0] for k in range(self.models)],
+                self.protocol.name,
+                net,
+                seeds,
+                len(sets[0][0]),
+                sum(done[key, k][1] for k in range(self.models)),
+            )
+            for key, (net, sets, _) in jobs.items()
+        }
 
     def _vectorize(self, nets):
-        if any(True for _, m in nets for _ in m.buffers()): return False
+        if any(True for _, m in nets for _ in m.buffers()):
+            return False
         return self.device.type == 'cuda' if self.vectorize == 'auto' else bool(self.vectorize)
 
     def _random_sets(self, ipc):
@@ -131,70 +202,109 @@ class Evaluator:
         return self.evaluate(None, None, net=net, sets=self._random_sets(ipc), desc=f'random ipc {ipc}')
 
     def _full_cache(self, net) -> tuple:
-        key = dict(data=self.real.manifest(), protocol=asdict(self.protocol), net=net, width=self.width,
-                   models=self.models, seed=self.seed, split=self.split, versions={k: v for k, v in versions().items() if k != 'python'})
+        key = dict(
+            data=self.real.manifest(),
+            protocol=asdict(self.protocol),
+            net=net,
+            width=self.width,
+            models=self.models,
+            seed=self.seed,
+            split=self.split,
+            versions={k: v for k, v in versions().items() if k != 'python'},
+        )
         h = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-        return cache_dir()/'baselines'/f'full-{h}.json', key
+        return cache_dir() / 'baselines' / f'full-{h}.json', key
 
     def _cached_full(self, net):
         path, _ = self._full_cache(net)
         if path.is_file():
-            try: return EvalResult(**json.loads(path.read_text())['result'])
-            except (ValueError, KeyError, TypeError): pass                       # unreadable cache: recompute
+            try:
+                return EvalResult(**json.loads(path.read_text())['result'])
+            except (ValueError, KeyError, TypeError):
+                pass  # unreadable cache: recompute
         return None
 
     def _store_full(self, net, res: EvalResult):
         path, key = self._full_cache(net)
-        if is_main(): write_json(path, {'key': key, 'result': asdict(res)})
+        if is_main():
+            write_json(path, {'key': key, 'result': asdict(res)})
 
     def full_baseline(self, net=None, use_cache=True) -> EvalResult:
         "The same recipe on the whole training split (cached on disk)."
         return self.baselines([net or self.net], random=False, full=True, use_cache=use_cache)[net or self.net]['full']
 
-    def baselines(self, archs=None, images=None, labels=None, lr=None, ipc=None, random=True, full=True, use_cache=True) -> dict:
-        """{arch: {'set', 'random', 'full': EvalResult}} for every architecture, from one `sweep` (so under `torchrun` all
+    def baselines(
+        self, archs=None, images=None, labels=None, lr=None, ipc=None, random=True, full=True, use_cache=True
+    ) -> dict:
+        """{arch: {'set', 'random', 'full': EvalResult}} for every architecture, from one `sweep` (so under
+        `torchrun` all
         of it is split over the ranks). 'set' is there when `images` are given, 'random' (`ipc` per class) and 'full'
         (the whole training split, cached on disk) when asked for."""
-        if random and ipc is None: raise ValueError('the random-real baseline needs ipc (images per class)')
+        if random and ipc is None:
+            raise ValueError('the random-real baseline needs ipc (images per class)')
         archs, jobs, rows = archs or [self.net], {}, {}
         tr = self.real.train
         for a in archs:
             rows[a] = {}
-            if images is not None: jobs['set', a] = (a, [(images, labels)] * self.models, lr)
-            if random: jobs['random', a] = (a, self._random_sets(ipc), None)
+            if images is not None:
+                jobs['set', a] = (a, [(images, labels)] * self.models, lr)
+            if random:
+                jobs['random', a] = (a, self._random_sets(ipc), None)
             if full:
                 cached = self._cached_full(a) if use_cache else None
-                if cached is None: jobs['full', a] = (a, [(tr.images, tr.labels)] * self.models, None)
-                else: rows[a]['full'] = cached
+                if cached is None:
+                    jobs['full', a] = (a, [(tr.images, tr.labels)] * self.models, None)
+                else:
+                    rows[a]['full'] = cached
         for (kind, a), res in self.sweep(jobs, desc='baselines' if images is None else 'report').items():
             rows[a][kind] = res
-            if kind == 'full' and use_cache: self._store_full(a, res)
+            if kind == 'full' and use_cache:
+                self._store_full(a, res)
         return {a: {k: rows[a][k] for k in ('set', 'random', 'full') if k in rows[a]} for a in archs}
 
     def report(self, images, labels, lr=None, ipc=None, archs=None, random=True, full=True, storage_bytes=None) -> dict:
-        "The set's accuracy beside the random-real and full-data baselines, for every architecture in `archs` (one sweep)."
+        """The set's accuracy beside the random-real and full-data baselines, for every architecture in `archs` (one
+        sweep)."""
         t0 = time.time()
         check_set(images, labels, self.real)
         ipc = ipc or max(1, len(images) // self.real.num_classes)
         rows = self.baselines(archs, images, labels, lr, ipc, random, full)
         main = rows[(archs or [self.net])[0]]
-        out = dict(dataset=self.real.name, net=self.net, protocol=asdict(self.protocol), models=self.models, seed=self.seed,
-                   ipc=ipc, n_images=len(images), storage_bytes=int(storage_bytes if storage_bytes is not None else
-                                                                   images.numel() * images.element_size() + labels.numel() * labels.element_size()),
-                   accuracy_mean=main['set'].mean, accuracy_std=main['set'].std,
-                   random_mean=main['random'].mean if random else None, random_std=main['random'].std if random else None,
-                   full_mean=main['full'].mean if full else None, full_std=main['full'].std if full else None,
-                   seconds=time.time() - t0,
-                   archs={a: {k: v.to_dict() for k, v in r.items()} for a, r in rows.items()}, versions=versions())
+        out = dict(
+            dataset=self.real.name,
+            net=self.net,
+            protocol=asdict(self.protocol),
+            models=self.models,
+            seed=self.seed,
+            ipc=ipc,
+            n_images=len(images),
+            storage_bytes=int(
+                storage_bytes
+                if storage_bytes is not None
+                else images.numel() * images.element_size() + labels.numel() * labels.element_size()
+            ),
+            accuracy_mean=main['set'].mean,
+            accuracy_std=main['set'].std,
+            random_mean=main['random'].mean if random else None,
+            random_std=main['random'].std if random else None,
+            full_mean=main['full'].mean if full else None,
+            full_std=main['full'].std if full else None,
+            seconds=time.time() - t0,
+            archs={a: {k: v.to_dict() for k, v in r.items()} for a, r in rows.items()},
+            versions=versions(),
+        )
         return out
 
 # %% ../nbs/05a_evaluate.ipynb #b0e83037
 def format_report(rep: dict) -> str:
     "A readable table of a `report`: one row per architecture, set vs random real vs full data."
     f = lambda d: f"{100 * d['mean']:6.2f} ± {100 * d['std']:5.2f}" if d else '      –       '
-    lines = [f"{rep['dataset']}, {rep['n_images']} images (ipc {rep['ipc']}), protocol {rep['protocol']['name']}, "
-             f"{rep['models']} models, seeds {rep['seed']}…{rep['seed'] + rep['models'] - 1}, {rep['storage_bytes']:,} bytes",
-             f"{'network':<12} {'this set %':>16} {'random real %':>16} {'full data %':>16}"]
+    lines = [
+        f"{rep['dataset']}, {rep['n_images']} images (ipc {rep['ipc']}), protocol {rep['protocol']['name']}, "
+        f"{rep['models']} models, seeds {rep['seed']}…{rep['seed'] + rep['models'] - 1}, "
+        f"{rep['storage_bytes']:,} bytes",
+        f"{'network':<12} {'this set %':>16} {'random real %':>16} {'full data %':>16}",
+    ]
     for a, r in rep['archs'].items():
         lines.append(f"{a:<12} {f(r.get('set')):>16} {f(r.get('random')):>16} {f(r.get('full')):>16}")
     lines.append(f"{rep['seconds']:.1f} s")

@@ -21,32 +21,50 @@ __all__ = ['GENERATOR_VERSION', 'LayeredGenerator', 'AdaIN', 'StyleGenerator', '
 class LayeredGenerator(nn.Module):
     """A class-conditional generator cut into stages: `mapping(z, y)` → w⁺ (N, num_ws, w_dim), num_ws = num_stages + 1;
     `input(w⁺)` → f_0; `stage(i, f_i, w⁺)` → f_{i+1}; f_{num_stages} is the image in [−1, 1]."""
-    z_dim: int; w_dim: int; num_classes: int; num_stages: int
 
-    def mapping(self, z, y) -> torch.Tensor: raise NotImplementedError
-    def input(self, ws) -> torch.Tensor: raise NotImplementedError
-    def stage(self, i, f, ws) -> torch.Tensor: raise NotImplementedError
+    z_dim: int
+    w_dim: int
+    num_classes: int
+    num_stages: int
+
+    def mapping(self, z, y) -> torch.Tensor:
+        raise NotImplementedError
+
+    def input(self, ws) -> torch.Tensor:
+        raise NotImplementedError
+
+    def stage(self, i, f, ws) -> torch.Tensor:
+        raise NotImplementedError
 
     @property
-    def num_ws(self): return self.num_stages + 1
+    def num_ws(self):
+        return self.num_stages + 1
+
     @property
-    def device(self): return next(self.parameters()).device
+    def device(self):
+        return next(self.parameters()).device
 
     def _check_stage(self, i, what='stage'):
-        if not 0 <= i <= self.num_stages: raise ValueError(f'{what} {i} is outside 0 … {self.num_stages} (this generator has {self.num_stages} stages)')
+        if not 0 <= i <= self.num_stages:
+            raise ValueError(
+                f'{what} {i} is outside 0 … {self.num_stages} (this generator has {self.num_stages} stages)'
+            )
 
     def features(self, ws, upto: int) -> torch.Tensor:
         "f_upto: what enters stage `upto` (f_0 = the input's output; f_K = the image)."
         self._check_stage(upto)
         f = self.input(ws)
-        for i in range(upto): f = self.stage(i, f, ws)
+        for i in range(upto):
+            f = self.stage(i, f, ws)
         return f
 
     def run_from(self, f, ws, start: int, stop: int | None = None) -> torch.Tensor:
         "Run stages `start` … `stop` − 1 from f_start (default: to the image)."
         stop = self.num_stages if stop is None else stop
-        self._check_stage(start); self._check_stage(stop, 'stop')
-        for i in range(start, stop): f = self.stage(i, f, ws)
+        self._check_stage(start)
+        self._check_stage(stop, 'stop')
+        for i in range(start, stop):
+            f = self.stage(i, f, ws)
         return f
 
     def forward(self, z, y):
@@ -62,7 +80,8 @@ class LayeredGenerator(nn.Module):
     def average_ws(self, y, n=1000, generator=None, chunk=4096) -> torch.Tensor:
         """Average-noise initialisation (H-PD §3.4; GLaD's `--avg_w`): for every label, the mean w⁺ of `n` noise draws
         through the mapping network. Each entry of `y` averages its own draws, so the images of a class start close
-        to the class centre without being identical (identical images would get identical updates from some matchers)."""
+        to the class centre without being identical (identical images would get identical updates from some
+        matchers)."""
         y = torch.as_tensor(y).long()
         out = []
         for lab in y:
@@ -77,36 +96,54 @@ class LayeredGenerator(nn.Module):
 # %% ../nbs/14_generator.ipynb #901f1c8d
 class AdaIN(nn.Module):
     "Instance norm, then a per-channel scale (1 + γ(w)) and shift β(w)."
+
     def __init__(self, channels, w_dim):
         super().__init__()
         self.affine = nn.Linear(w_dim, 2 * channels)
-        nn.init.zeros_(self.affine.weight); nn.init.zeros_(self.affine.bias)
+        nn.init.zeros_(self.affine.weight)
+        nn.init.zeros_(self.affine.bias)
+
     def forward(self, x, w):
         g, b = self.affine(w)[..., None, None].chunk(2, 1)
         return F.instance_norm(x) * (1 + g) + b
 
+
 def _plan(im_size, min_stages=4, max_up=4):
     "(start size, number of ×2 upsamplings, number of stages) for a square image size."
-    if len(set(im_size)) != 1: raise ValueError(f'StyleGenerator needs square images, got {tuple(im_size)}')
+    if len(set(im_size)) != 1:
+        raise ValueError(f'StyleGenerator needs square images, got {tuple(im_size)}')
     res, up = im_size[0], 0
-    while up < max_up and res % 2 ** (up + 1) == 0 and res // 2 ** (up + 1) >= 2: up += 1
-    return res // 2 ** up, up, max(min_stages, up + 1)
+    while up < max_up and res % 2 ** (up + 1) == 0 and res // 2 ** (up + 1) >= 2:
+        up += 1
+    return res // 2**up, up, max(min_stages, up + 1)
+
 
 class StyleGenerator(LayeredGenerator):
     "A small class-conditional style-modulated generator (see above); `arch` holds its constructor arguments."
+
     def __init__(self, channels, num_classes, im_size, z_dim=64, w_dim=128, width=128, mapping_layers=3, min_stages=4):
         super().__init__()
-        self.arch = dict(channels=channels, num_classes=num_classes, im_size=list(im_size), z_dim=z_dim, w_dim=w_dim, width=width,
-                         mapping_layers=mapping_layers, min_stages=min_stages)
+        self.arch = dict(
+            channels=channels,
+            num_classes=num_classes,
+            im_size=list(im_size),
+            z_dim=z_dim,
+            w_dim=w_dim,
+            width=width,
+            mapping_layers=mapping_layers,
+            min_stages=min_stages,
+        )
         self.z_dim, self.w_dim, self.num_classes = z_dim, w_dim, num_classes
         s0, self.n_up, self.num_stages = _plan(tuple(im_size), min_stages)
         self.embed = nn.Embedding(num_classes, z_dim)
         layers, d = [], 2 * z_dim
-        for _ in range(mapping_layers): layers += [nn.Linear(d, w_dim), nn.LeakyReLU(0.2)]; d = w_dim
+        for _ in range(mapping_layers):
+            layers += [nn.Linear(d, w_dim), nn.LeakyReLU(0.2)]
+            d = w_dim
         self.map = nn.Sequential(*layers)
-        ch = [max(32, width // 2 ** min(i, self.n_up)) for i in range(self.num_stages + 1)]   # ch[i]: channels of f_i
+        ch = [max(32, width // 2 ** min(i, self.n_up)) for i in range(self.num_stages + 1)]  # ch[i]: channels of f_i
         self.s0 = s0
-        self.in_fc = nn.Linear(w_dim, ch[0] * s0 * s0)                # DCGAN-style input: w itself becomes the first feature map
+        self.in_fc = nn.Linear(w_dim, ch[0] * s0 * s0)  # DCGAN-style input: w itself becomes the first feature map
         self.in_mod = AdaIN(ch[0], w_dim)
         self.convs = nn.ModuleList([nn.Conv2d(ch[i], ch[i + 1], 3, padding=1) for i in range(self.num_stages)])
         self.mods = nn.ModuleList([AdaIN(ch[i + 1], w_dim) for i in range(self.num_stages)])
@@ -121,62 +158,96 @@ class StyleGenerator(LayeredGenerator):
         return F.leaky_relu(self.in_mod(f, ws[:, 0]), 0.2)
 
     def stage(self, i, f, ws):
-        if i < self.n_up: f = F.interpolate(f, scale_factor=2, mode='nearest')
+        if i < self.n_up:
+            f = F.interpolate(f, scale_factor=2, mode='nearest')
         f = F.leaky_relu(self.mods[i](self.convs[i](f), ws[:, i + 1]), 0.2)
         return torch.tanh(self.to_image(f)) if i == self.num_stages - 1 else f
 
 # %% ../nbs/14_generator.ipynb #7eee2e2f
 class ProjectionDiscriminator(nn.Module):
     "Spectral-normalised conv discriminator with a class projection head."
+
     def __init__(self, channels, num_classes, im_size, width=64):
         super().__init__()
         sn = nn.utils.spectral_norm
         layers, c, s = [sn(nn.Conv2d(channels, width, 3, padding=1)), nn.LeakyReLU(0.2)], width, im_size[0]
         while s > 2:
-            layers += [sn(nn.Conv2d(c, 2 * c, 3, padding=1)), nn.LeakyReLU(0.2), nn.AvgPool2d(2)]; c, s = 2 * c, s // 2
-        self.body, self.out, self.embed = nn.Sequential(*layers), sn(nn.Linear(c + 1, 1)), sn(nn.Embedding(num_classes, c))
+            layers += [sn(nn.Conv2d(c, 2 * c, 3, padding=1)), nn.LeakyReLU(0.2), nn.AvgPool2d(2)]
+            c, s = 2 * c, s // 2
+        self.body, self.out, self.embed = (
+            nn.Sequential(*layers),
+            sn(nn.Linear(c + 1, 1)),
+            sn(nn.Embedding(num_classes, c)),
+        )
+
     def forward(self, x, y):
         h = self.body(x)
-        sd = h.std(0, unbiased=False).mean().expand(len(h), 1)     # minibatch standard deviation (StyleGAN): a collapsed batch is easy to spot
+        sd = (
+            h.std(0, unbiased=False).mean().expand(len(h), 1)
+        )  # minibatch standard deviation (StyleGAN): a collapsed batch is easy to spot
         h = h.sum((2, 3))
         return self.out(torch.cat([h, sd], 1))[:, 0] + (self.embed(y) * h).sum(1)
+
 
 def to_data(real, x):
     "Generator output in [−1, 1] → the stored space of `real` (mean/std normalised or ZCA)."
     return real.normalize((x + 1) / 2)
 
+
 def _pixels(real, x):
     "Stored space → [−1, 1], the generator's range."
     return real.denormalize(x) * 2 - 1
 
-GENERATOR_VERSION = 4      # bump when StyleGenerator / ProjectionDiscriminator / the training loop change: old caches are retrained
+
+GENERATOR_VERSION = (
+    4  # bump when StyleGenerator / ProjectionDiscriminator / the training loop change: old caches are retrained
+)
+
 
 def generator_recipe(real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.1, **arch) -> dict:
     g = StyleGenerator(real.channels, real.num_classes, real.im_size, **arch)
-    return dict(data=real.manifest(), arch=g.arch, steps=steps, batch=batch, lr=lr, seed=seed, loss='hinge', d_width=64, mode_seeking=mode_seeking,
-                version=GENERATOR_VERSION)
+    return dict(
+        data=real.manifest(),
+        arch=g.arch,
+        steps=steps,
+        batch=batch,
+        lr=lr,
+        seed=seed,
+        loss='hinge',
+        d_width=64,
+        mode_seeking=mode_seeking,
+        version=GENERATOR_VERSION,
+    )
 
-def train_generator(real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.1, device=None, progress=True, **arch) -> StyleGenerator:
+
+def train_generator(
+    real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.1, device=None, progress=True, **arch
+) -> StyleGenerator:
     "Train a `StyleGenerator` adversarially on `real`'s training split; returns it in eval mode with its `recipe`."
     cfg = generator_recipe(real, steps, batch, lr, seed, mode_seeking, **arch)
     device = torch.device(device or default_device())
     torch.manual_seed(seed)
     G = StyleGenerator(**cfg['arch']).to(device)
     D = ProjectionDiscriminator(real.channels, real.num_classes, real.im_size, cfg['d_width']).to(device)
-    og = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.0, 0.9)); od = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.0, 0.9))
+    og = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.0, 0.9))
+    od = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.0, 0.9))
     x_all, y_all = _pixels(real, real.train.images).to(device), real.train.labels.to(device)
     gen = torch.Generator().manual_seed(seed)
     for step in tqdm(range(steps), desc='generator', disable=not progress, mininterval=0.5):
         idx = torch.randint(len(x_all), (batch,), generator=gen).to(device)
         x, y = x_all[idx], y_all[idx]
         z = torch.randn(2 * batch, G.z_dim, generator=gen).to(device)
-        both = G(z, torch.cat([y, y]))                           # two draws per label: the second feeds the mode-seeking term
+        both = G(z, torch.cat([y, y]))  # two draws per label: the second feeds the mode-seeking term
         fake = both[:batch]
         ld = F.relu(1 - D(x, y)).mean() + F.relu(1 + D(fake.detach(), y)).mean()
-        od.zero_grad(set_to_none=True); ld.backward(); od.step()
+        od.zero_grad(set_to_none=True)
+        ld.backward()
+        od.step()
         spread = (both[:batch] - both[batch:]).abs().mean((1, 2, 3)) / (z[:batch] - z[batch:]).abs().mean(1)
         lg = -D(fake, y).mean() + mode_seeking / (spread.mean() + 1e-5)
-        og.zero_grad(set_to_none=True); lg.backward(); og.step()
+        og.zero_grad(set_to_none=True)
+        lg.backward()
+        og.step()
     G.eval().requires_grad_(False)
     G.recipe = cfg
     return G
@@ -186,51 +257,71 @@ def fingerprint(G: nn.Module) -> str:
     "sha256 (16 hex digits) of a module's parameters and buffers, in `state_dict` order."
     h = hashlib.sha256()
     for k, v in G.state_dict().items():
-        h.update(k.encode()); h.update(v.detach().cpu().contiguous().float().numpy().tobytes())
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().float().numpy().tobytes())
     return h.hexdigest()[:16]
+
 
 def save_generator(G: StyleGenerator, path) -> Path:
     return save_tensors(path, dict(G.state_dict()), 'generator', G.recipe, fingerprint=fingerprint(G))
 
+
 def load_generator(path, device=None) -> StyleGenerator:
     t, cfg = load_tensors(path, 'generator', 'generator')
     G = StyleGenerator(**cfg['arch'])
-    G.load_state_dict(t); G.recipe = cfg
+    G.load_state_dict(t)
+    G.recipe = cfg
     return G.to(device or default_device()).eval().requires_grad_(False)
+
 
 class _Saved:
     "Adapter so `cached_by_recipe` can load and save generators."
-    def __init__(self, G): self.G, self.config = G, G.recipe
-    def save(self, path): save_generator(self.G, path)
+
+    def __init__(self, G):
+        self.G, self.config = G, G.recipe
+
+    def save(self, path):
+        save_generator(self.G, path)
+
 
 def cached_generator(real, folder=None, device=None, progress=True, **recipe) -> StyleGenerator:
-    "The generator trained on `real` with exactly this recipe, from `folder` (default: the dd_nb cache), else trained and saved."
+    """The generator trained on `real` with exactly this recipe, from `folder` (default: the dd_nb cache), else
+    trained and saved."""
     cfg = generator_recipe(real, **recipe)
-    folder = Path(folder) if folder is not None else cache_dir()/'generators'
-    s = cached_by_recipe(folder/f'generator-{recipe_key(cfg)}.safetensors', cfg, lambda p: _Saved(load_generator(p, device)),
-                         lambda: _Saved(train_generator(real, device=device, progress=progress, **recipe)))
+    folder = Path(folder) if folder is not None else cache_dir() / 'generators'
+    s = cached_by_recipe(
+        folder / f'generator-{recipe_key(cfg)}.safetensors',
+        cfg,
+        lambda p: _Saved(load_generator(p, device)),
+        lambda: _Saved(train_generator(real, device=device, progress=progress, **recipe)),
+    )
     return s.G
 
 # %% ../nbs/14_generator.ipynb #10fab364
 def real_classifier(real, net='ConvNet', epochs=100, seed=0, width=128, device=None, folder=None) -> nn.Module:
-    "A `net` trained on `real`'s train split (SGD, DSA augmentation, lr 0.01 → 0.001 at half), cached by recipe; eval mode, frozen."
+    """A `net` trained on `real`'s train split (SGD, DSA augmentation, lr 0.01 → 0.001 at half), cached by recipe;
+    eval mode, frozen."""
     from dd_nb.augment import DSA
+
     proto = Protocol('classifier', epochs, batch=256, augment=True)
     cfg = dict(data=real.manifest(), net=net, width=width, protocol=proto.__dict__, seed=seed)
-    folder = Path(folder) if folder is not None else cache_dir()/'classifiers'
-    path = folder/f'classifier-{recipe_key(cfg)}.safetensors'
+    folder = Path(folder) if folder is not None else cache_dir() / 'classifiers'
+    path = folder / f'classifier-{recipe_key(cfg)}.safetensors'
     m = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed, device=device)
     if path.is_file():
         t, saved = load_tensors(path, 'classifier', 'classifier')
         if recipe_key(saved) == recipe_key(cfg):
-            m.load_state_dict(t); return m.eval().requires_grad_(False)
+            m.load_state_dict(t)
+            return m.eval().requires_grad_(False)
     train_net(m, real.train.images, real.train.labels, proto, dsa=DSA(real.dsa_strategy), seed=seed)
     save_tensors(path, dict(m.state_dict()), 'classifier', cfg, test_accuracy=accuracy(m, real.test))
     return m.eval().requires_grad_(False)
 
+
 @torch.no_grad()
 def generator_quality(G: LayeredGenerator, real, classifier: nn.Module, n=100, seed=0) -> dict:
-    """Share of `n` generated images per class that `classifier` assigns to their class, the classifier's real test accuracy,
+    """Share of `n` generated images per class that `classifier` assigns to their class, the classifier's real test
+    accuracy,
     and `diversity`: the per-pixel spread of a class's generated images over that of its real training images, averaged
     over classes (≈ 1: as varied as the data; ≪ 1: mode collapse)."""
     gen = torch.Generator().manual_seed(seed)
@@ -241,28 +332,43 @@ def generator_quality(G: LayeredGenerator, real, classifier: nn.Module, n=100, s
         x = to_data(real, G(torch.randn(n, G.z_dim, generator=gen).to(G.device), y.to(G.device))).cpu()
         per_class.append((classifier(x.to(dev)).argmax(1).cpu() == y).float().mean().item())
         spread.append((x.std(0).mean() / real.train.images[real.indices_of(c)].std(0).mean()).item())
-    return dict(per_class=per_class, mean=sum(per_class) / len(per_class), chance=1 / real.num_classes,
-                diversity=sum(spread) / len(spread), real_test_accuracy=accuracy(classifier, real.test))
+    return dict(
+        per_class=per_class,
+        mean=sum(per_class) / len(per_class),
+        chance=1 / real.num_classes,
+        diversity=sum(spread) / len(spread),
+        real_test_accuracy=accuracy(classifier, real.test),
+    )
 
 # %% ../nbs/14_generator.ipynb #88c57cb5
 class StyleGANAdapter(LayeredGenerator):
-    "An NVlabs StyleGAN3 / StyleGAN-XL generator as a `LayeredGenerator`: its synthesis layers, in order, are the stages."
+    """An NVlabs StyleGAN3 / StyleGAN-XL generator as a `LayeredGenerator`: its synthesis layers, in order, are the
+    stages."""
+
     def __init__(self, G: nn.Module, truncation_psi=1.0):
         super().__init__()
         for a in ('mapping', 'synthesis', 'z_dim', 'w_dim', 'c_dim'):
-            if not hasattr(G, a): raise ValueError(f'not an NVlabs-style generator: it has no {a!r}')
+            if not hasattr(G, a):
+                raise ValueError(f'not an NVlabs-style generator: it has no {a!r}')
         if not hasattr(G.synthesis, 'layer_names') or not hasattr(G.synthesis, 'input'):
             raise ValueError('G.synthesis needs `input` and `layer_names` (StyleGAN3 / StyleGAN-XL layout)')
         self.G, self.psi = G.eval().requires_grad_(False), truncation_psi
         self.z_dim, self.w_dim, self.num_classes = G.z_dim, G.w_dim, G.c_dim
         self.num_stages = len(G.synthesis.layer_names)
         if getattr(G, 'num_ws', self.num_ws) != self.num_ws:
-            raise ValueError(f'G.num_ws = {G.num_ws} but {self.num_stages} synthesis layers + the input need {self.num_ws}')
+            raise ValueError(
+                f'G.num_ws = {G.num_ws} but {self.num_stages} synthesis layers + the input need {self.num_ws}'
+            )
 
-    def mapping(self, z, y): return self.G.mapping(z, F.one_hot(y, self.num_classes).float(), truncation_psi=self.psi)
-    def input(self, ws): return self.G.synthesis.input(ws[:, 0])
+    def mapping(self, z, y):
+        return self.G.mapping(z, F.one_hot(y, self.num_classes).float(), truncation_psi=self.psi)
+
+    def input(self, ws):
+        return self.G.synthesis.input(ws[:, 0])
+
     def stage(self, i, f, ws):
         s = self.G.synthesis
         f = getattr(s, s.layer_names[i])(f, ws[:, i + 1])
-        if i == self.num_stages - 1 and getattr(s, 'output_scale', 1) != 1: f = f * s.output_scale
+        if i == self.num_stages - 1 and getattr(s, 'output_scale', 1) != 1:
+            f = f * s.output_scale
         return f

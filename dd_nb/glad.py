@@ -16,34 +16,55 @@ __all__ = ['GLAD_LRS', 'GENERATOR_STEPS', 'GanLatents', 'build_glad']
 # %% ../nbs/17_glad.ipynb #a82e2b81
 class GanLatents(Parameterization):
     "Synthetic images as a generator's latents at stage `stage`: w⁺ and f_stage (GLaD)."
-    def __init__(self, G: LayeredGenerator, real, ws, labels, stage: int, f=None, lr_w=0.01, lr_img=1.0, momentum=0.5,
-                 syn_lr=None, lr_lr=1e-5):
+
+    def __init__(
+        self,
+        G: LayeredGenerator,
+        real,
+        ws,
+        labels,
+        stage: int,
+        f=None,
+        lr_w=0.01,
+        lr_img=1.0,
+        momentum=0.5,
+        syn_lr=None,
+        lr_lr=1e-5,
+    ):
         super().__init__()
         G._check_stage(stage)
-        if stage == G.num_stages: raise ValueError(f'stage {stage} is the image itself: use Pixels for pixel space')
+        if stage == G.num_stages:
+            raise ValueError(f'stage {stage} is the image itself: use Pixels for pixel space')
         self._G, self._real, self.stage = [G.eval().requires_grad_(False)], real, stage
         self.ws = nn.Parameter(ws.detach().clone().float())
         if f is None:
-            with torch.no_grad(): f = G.features(self.ws, stage)
+            with torch.no_grad():
+                f = G.features(self.ws, stage)
         self.f = nn.Parameter(torch.nan_to_num(f.detach().clone().float()).clamp(-10, 10))
         self.register_buffer('labels', labels.detach().clone())
         self.syn_lr = nn.Parameter(torch.tensor(float(syn_lr))) if syn_lr is not None else None
         self.hp = dict(lr_w=lr_w, lr_img=lr_img, momentum=momentum, lr_lr=lr_lr)
 
     @property
-    def G(self) -> LayeredGenerator: return self._G[0]
+    def G(self) -> LayeredGenerator:
+        return self._G[0]
 
     @classmethod
-    def init(cls, G: LayeredGenerator, real, ipc: int, stage: int, init='average', n_avg=1000, seed=0, **kw) -> 'GanLatents':
+    def init(
+        cls, G: LayeredGenerator, real, ipc: int, stage: int, init='average', n_avg=1000, seed=0, **kw
+    ) -> 'GanLatents':
         "`ipc` latents per class: average-noise (`init='average'`, `n_avg` draws each) or one random draw (`'random'`)."
-        if init not in ('average', 'random'): raise ValueError(f"unknown init {init!r}; choose one of: average, random")
-        if G.num_classes != real.num_classes: raise ValueError(f'the generator has {G.num_classes} classes, {real.name} has {real.num_classes}')
+        if init not in ('average', 'random'):
+            raise ValueError(f"unknown init {init!r}; choose one of: average, random")
+        if G.num_classes != real.num_classes:
+            raise ValueError(f'the generator has {G.num_classes} classes, {real.name} has {real.num_classes}')
         y = torch.arange(real.num_classes).repeat_interleave(ipc)
         g = torch.Generator().manual_seed(seed)
-        with torch.no_grad(): ws = G.average_ws(y, n_avg, g) if init == 'average' else G.sample_ws(y, g)
+        with torch.no_grad():
+            ws = G.average_ws(y, n_avg, g) if init == 'average' else G.sample_ws(y, g)
         return cls(G, real, ws, y, stage, **kw)
 
-    def _apply(self, fn, *args, **kwargs):           # .to(device) moves the generator too
+    def _apply(self, fn, *args, **kwargs):  # .to(device) moves the generator too
         self.G._apply(fn)
         return super()._apply(fn, *args, **kwargs)
 
@@ -52,37 +73,65 @@ class GanLatents(Parameterization):
         return to_data(self._real, x), self.labels
 
     @property
-    def lr(self): return self.syn_lr
+    def lr(self):
+        return self.syn_lr
 
     def param_groups(self):
         h = self.hp
-        groups = [dict(params=[self.ws], lr=h['lr_w'], momentum=h['momentum'], name='w'),
-                  dict(params=[self.f], lr=h['lr_img'], momentum=h['momentum'], name='f')]
-        if self.syn_lr is not None: groups.append(dict(params=[self.syn_lr], lr=h['lr_lr'], momentum=0.5, name='lr'))
+        groups = [
+            dict(params=[self.ws], lr=h['lr_w'], momentum=h['momentum'], name='w'),
+            dict(params=[self.f], lr=h['lr_img'], momentum=h['momentum'], name='f'),
+        ]
+        if self.syn_lr is not None:
+            groups.append(dict(params=[self.syn_lr], lr=h['lr_lr'], momentum=0.5, name='lr'))
         return groups
 
     def storage_floats(self):
-        return self.ws[:, self.stage + 1:].numel() + self.f.numel() + (1 if self.syn_lr is not None else 0)
+        return self.ws[:, self.stage + 1 :].numel() + self.f.numel() + (1 if self.syn_lr is not None else 0)
 
     def extra_state(self):
-        return {'ws': self.ws[:, self.stage + 1:].detach(), 'f': self.f.detach(), 'stage': torch.tensor(self.stage)}
+        return {'ws': self.ws[:, self.stage + 1 :].detach(), 'f': self.f.detach(), 'stage': torch.tensor(self.stage)}
 
     def to_distilled(self, real=None, **manifest) -> DistilledSet:
         G = self.G
-        return super().to_distilled(real, images_derived=True, generator=fingerprint(G), generator_stage=self.stage,
-                                    generator_stages=G.num_stages, generator_floats=sum(p.numel() for p in G.parameters()),
-                                    generator_recipe=getattr(G, 'recipe', None), **manifest)
+        return super().to_distilled(
+            real,
+            images_derived=True,
+            generator=fingerprint(G),
+            generator_stage=self.stage,
+            generator_stages=G.num_stages,
+            generator_floats=sum(p.numel() for p in G.parameters()),
+            generator_recipe=getattr(G, 'recipe', None),
+            **manifest,
+        )
 
 # %% ../nbs/17_glad.ipynb #a8474f38
-GLAD_LRS = {'dc': dict(lr_img=1.0, lr_w=0.001), 'dsa': dict(lr_img=1.0, lr_w=0.001), 'dm': dict(lr_img=10.0, lr_w=0.01),
-            'mtt': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6), 'tesla': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6)}
+GLAD_LRS = {
+    'dc': dict(lr_img=1.0, lr_w=0.001),
+    'dsa': dict(lr_img=1.0, lr_w=0.001),
+    'dm': dict(lr_img=10.0, lr_w=0.01),
+    'mtt': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6),
+    'tesla': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6),
+}
 _GAN_KEYS = {'stage', 'init', 'n_avg', 'lr_w', 'lr_img', 'lr_lr', 'generator_steps'}
-GENERATOR_STEPS = 600           # the default digits / small-image generator recipe (notebook 14)
+GENERATOR_STEPS = 600  # the default digits / small-image generator recipe (notebook 14)
 
-def build_glad(method, real, ipc, stage=None, generator: LayeredGenerator | None = None, seed=0, iterations=None, device=None,
-               **overrides):
-    "(GanLatents, matcher, iterations, config) for `method` in the latent space of `generator` at `stage` (default: the middle one)."
-    if method not in GLAD_LRS: raise ValueError(f"{method!r} has no GAN-latent form; choose one of: {', '.join(GLAD_LRS)}")
+
+def build_glad(
+    method,
+    real,
+    ipc,
+    stage=None,
+    generator: LayeredGenerator | None = None,
+    seed=0,
+    iterations=None,
+    device=None,
+    **overrides,
+):
+    """(GanLatents, matcher, iterations, config) for `method` in the latent space of `generator` at `stage` (default:
+    the middle one)."""
+    if method not in GLAD_LRS:
+        raise ValueError(f"{method!r} has no GAN-latent form; choose one of: {', '.join(GLAD_LRS)}")
     gan = {**GLAD_LRS[method], **{k: v for k, v in overrides.items() if k in _GAN_KEYS and v is not None}}
     steps = gan.pop('generator_steps', GENERATOR_STEPS)
     G = generator if generator is not None else cached_generator(real, steps=steps, device=device)
@@ -90,8 +139,17 @@ def build_glad(method, real, ipc, stage=None, generator: LayeredGenerator | None
     rest = {k: v for k, v in overrides.items() if k not in _GAN_KEYS}
     pix, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, device=device, **rest)
     syn_lr = float(pix.lr.detach()) if pix.lr is not None else None
-    param = GanLatents.init(G, real, ipc, stage, init=gan.pop('init', 'average'), n_avg=gan.pop('n_avg', 1000), seed=seed,
-                            syn_lr=syn_lr, **{k: gan[k] for k in ('lr_w', 'lr_img', 'lr_lr') if k in gan and (k != 'lr_lr' or syn_lr is not None)})
+    param = GanLatents.init(
+        G,
+        real,
+        ipc,
+        stage,
+        init=gan.pop('init', 'average'),
+        n_avg=gan.pop('n_avg', 1000),
+        seed=seed,
+        syn_lr=syn_lr,
+        **{k: gan[k] for k in ('lr_w', 'lr_img', 'lr_lr') if k in gan and (k != 'lr_lr' or syn_lr is not None)},
+    )
     cfg = {**cfg, **gan, 'param': 'glad', 'stage': stage, 'generator': fingerprint(G)}
     return param, matcher, its, cfg
 

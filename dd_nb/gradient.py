@@ -21,23 +21,53 @@ __all__ = ['LOOPS', 'get_loops', 'GradientMatcher', 'GradientOptions', 'gradient
 # %% ../nbs/08_gradient.ipynb #94975ec1
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
 
+
 def get_loops(ipc):
     "The official (outer_loop, inner_loop) for an IPC."
     if ipc not in LOOPS:
-        raise ValueError(f'no official outer/inner loops for ipc={ipc} (known: {sorted(LOOPS)}); pass outer_loop= and inner_loop=')
+        raise ValueError(
+            f'no official outer/inner loops for ipc={ipc} (known: {sorted(LOOPS)}); pass outer_loop= and inner_loop='
+        )
     return LOOPS[ipc]
+
 
 class GradientMatcher(Matcher):
     "DC / DSA gradient matching (per-class gradients of a fresh ConvNet trained between outer steps)."
-    def __init__(self, dsa=True, metric='ours', net='ConvNet', width=128, outer_loop=None, inner_loop=None, batch_real=256,
-                 lr_net=0.01, batch_train=256, strategy=None, mask=None, alpha=None, seed=0, device=None, compile='auto'):
+
+    def __init__(
+        self,
+        dsa=True,
+        metric='ours',
+        net='ConvNet',
+        width=128,
+        outer_loop=None,
+        inner_loop=None,
+        batch_real=256,
+        lr_net=0.01,
+        batch_train=256,
+        strategy=None,
+        mask=None,
+        alpha=None,
+        seed=0,
+        device=None,
+        compile='auto',
+    ):
         super().__init__(seed, device, compile)
         self.name = 'dsa' if dsa else 'dc'
         self.dsa, self.metric, self.net_name, self.width = dsa, metric, net, width
-        self.outer_loop, self.inner_loop, self.batch_real, self.lr_net, self.batch_train = outer_loop, inner_loop, batch_real, lr_net, batch_train
+        self.outer_loop, self.inner_loop, self.batch_real, self.lr_net, self.batch_train = (
+            outer_loop,
+            inner_loop,
+            batch_real,
+            lr_net,
+            batch_train,
+        )
         self.strategy, self.mask, self.alpha = strategy, mask, alpha
-        if mask is not None and alpha is not None: raise ValueError('give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both')
-        grad_distance([torch.zeros(1, 1)], [torch.zeros(1, 1)], self.metric)         # unknown metric → clear error now
+        if mask is not None and alpha is not None:
+            raise ValueError(
+                'give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both'
+            )
+        grad_distance([torch.zeros(1, 1)], [torch.zeros(1, 1)], self.metric)  # unknown metric → clear error now
 
     def prepare(self, real, ipc):
         super().prepare(real, ipc)
@@ -46,56 +76,95 @@ class GradientMatcher(Matcher):
             self.outer_loop, self.inner_loop = self.outer_loop or o, self.inner_loop or i
         self.steps_per_iteration = self.outer_loop
         self.aug = DSA(self.strategy or real.dsa_strategy) if self.dsa else None
-        self.inner = Protocol('inner', self.inner_loop, lr=self.lr_net, momentum=0.0, weight_decay=0.0, batch=self.batch_train,
-                              augment=self.dsa, decay=False)          # plain SGD on the synthetic set, as the official code
+        self.inner = Protocol(
+            'inner',
+            self.inner_loop,
+            lr=self.lr_net,
+            momentum=0.0,
+            weight_decay=0.0,
+            batch=self.batch_train,
+            augment=self.dsa,
+            decay=False,
+        )  # plain SGD on the synthetic set, as the official code
         self._compile = self.use_compile()
         self.n_real = min(self.batch_real, min(self.real.class_counts()))  # one real-batch shape for every class
         if self.alpha is not None:
             r = self.real
-            self.mask = depth_mask(get_net(self.net_name, r.channels, r.num_classes, r.im_size, width=self.width), self.alpha).to(self.device)
+            self.mask = depth_mask(
+                get_net(self.net_name, r.channels, r.num_classes, r.im_size, width=self.width), self.alpha
+            ).to(self.device)
         return self
 
     def config(self):
-        return dict(method=self.name, metric=self.metric, net=self.net_name, width=self.width, alpha=self.alpha, outer_loop=self.outer_loop,
-                    inner_loop=self.inner_loop, batch_real=self.batch_real, lr_net=self.lr_net, strategy=self.aug.strategy if self.aug else None)
+        return dict(
+            method=self.name,
+            metric=self.metric,
+            net=self.net_name,
+            width=self.width,
+            alpha=self.alpha,
+            outer_loop=self.outer_loop,
+            inner_loop=self.inner_loop,
+            batch_real=self.batch_real,
+            lr_net=self.lr_net,
+            strategy=self.aug.strategy if self.aug else None,
+        )
 
     def begin_iteration(self, it):
         r = self.real
-        self.net = get_net(self.net_name, r.channels, r.num_classes, r.im_size, width=self.width, seed=self.randint(), device=self.device)
+        self.net = get_net(
+            self.net_name,
+            r.channels,
+            r.num_classes,
+            r.im_size,
+            width=self.width,
+            seed=self.randint(),
+            device=self.device,
+        )
         self.net.train()
         self.names = [n for n, _ in self.net.named_parameters()]
         self.params = list(self.net.parameters())
-        if self._compile:          # the layout of the compiled inner training too (no layout flip-flop)
+        if self._compile:  # the layout of the compiled inner training too (no layout flip-flop)
             f = torch.compile(self.net, dynamic=False)
             if prefer_channels_last():
                 self.net = self.net.to(memory_format=torch.channels_last)
                 self.fwd_real = lambda x: f(x.contiguous(memory_format=torch.channels_last))
-            else: self.fwd_real = f
-        else: self.fwd_real = self.net
+            else:
+                self.fwd_real = f
+        else:
+            self.fwd_real = self.net
 
     def loss(self, images, labels):
         hard = labels.argmax(1) if labels.dim() == 2 else labels
-        total, per = 0., defaultdict(float)
+        total, per = 0.0, defaultdict(float)
         for c in range(self.real.num_classes):
             xr = self.real.batch(c, self.n_real, self.g).to(self.device)
             xs = images[hard == c]
             if self.aug is not None:
-                s = self.randint(); xr, xs = self.aug(xr, seed=s), self.aug(xs, seed=s)
-            yr = torch.full((len(xr),), c, device=self.device); ys = torch.full((len(xs),), c, device=self.device)
-            own = row_slice(len(xr))                             # under torchrun: this rank's slice of the real batch, gradients summed over ranks
-            gr = [g.detach() for g in torch.autograd.grad(F.cross_entropy(self.fwd_real(xr[own]), yr[own], reduction='sum') / len(xr), self.params)]
+                s = self.randint()
+                xr, xs = self.aug(xr, seed=s), self.aug(xs, seed=s)
+            yr = torch.full((len(xr),), c, device=self.device)
+            ys = torch.full((len(xs),), c, device=self.device)
+            own = row_slice(len(xr))  # under torchrun: this rank's slice of the real batch, gradients summed over ranks
+            gr = [
+                g.detach()
+                for g in torch.autograd.grad(
+                    F.cross_entropy(self.fwd_real(xr[own]), yr[own], reduction='sum') / len(xr), self.params
+                )
+            ]
             if is_distributed():
                 flat = all_sum(torch.cat([g.reshape(-1) for g in gr]))
                 gr = [f.view_as(g) for f, g in zip(flat.split([g.numel() for g in gr]), gr)]
             gs = torch.autograd.grad(F.cross_entropy(self.net(xs), ys), self.params, create_graph=True)
             d, parts = grad_distance(gs, gr, self.metric, self.names, self.mask)
             total = total + d
-            for n, v in parts.items(): per[n] += float(v.detach())
+            for n, v in parts.items():
+                per[n] += float(v.detach())
         self.layer_losses = dict(per)
         return total
 
     def after_step(self, k, images, labels):
-        if k == self.outer_loop - 1: return
+        if k == self.outer_loop - 1:
+            return
         y = labels.detach().argmax(1) if labels.dim() == 2 else labels.detach()
         train_net(self.net, images.detach(), y, self.inner, dsa=self.aug, generator=self.g, compile=self._compile)
 
@@ -103,26 +172,48 @@ class GradientMatcher(Matcher):
 @dataclass(kw_only=True)
 class GradientOptions(MethodOptions, FiexOptions):
     "Gradient matching's settings (DC, DSA)."
-    batch_real: int                 # real images per class in each matching step
-    metric: str = 'ours'            # the gradient distance: ours, mse, cos or idc
-    outer_loop: int | None = None   # outer loops per iteration (default: by IPC, `get_loops`)
-    inner_loop: int | None = None   # network updates between them (default: by IPC)
-    alpha: float | None = None      # PAD's FIEM: leave the first α of the parameters out of the distance
+
+    batch_real: int  # real images per class in each matching step
+    metric: str = 'ours'  # the gradient distance: ours, mse, cos or idc
+    outer_loop: int | None = None  # outer loops per iteration (default: by IPC, `get_loops`)
+    inner_loop: int | None = None  # network updates between them (default: by IPC)
+    alpha: float | None = None  # PAD's FIEM: leave the first α of the parameters out of the distance
 
 # %% ../nbs/08_gradient.ipynb #ebf8f45b
 def gradient_matcher(
-    real,                   # the real data
-    o: GradientOptions,     # the settings
-    common: dict,           # seed, device, net, width
-    order=None,             # (unused: gradient matching needs no ranking of its own)
-    dsa: bool = True,       # DSA's siamese augmentation (False: DC)
+    real,  # the real data
+    o: GradientOptions,  # the settings
+    common: dict,  # seed, device, net, width
+    order=None,  # (unused: gradient matching needs no ranking of its own)
+    dsa: bool = True,  # DSA's siamese augmentation (False: DC)
 ) -> GradientMatcher:
     "The `GradientMatcher` of a DC or DSA setting."
-    return GradientMatcher(dsa=dsa, metric=o.metric, batch_real=o.batch_real, outer_loop=o.outer_loop,
-                           inner_loop=o.inner_loop, alpha=o.alpha, **common)
+    return GradientMatcher(
+        dsa=dsa,
+        metric=o.metric,
+        batch_real=o.batch_real,
+        outer_loop=o.outer_loop,
+        inner_loop=o.inner_loop,
+        alpha=o.alpha,
+        **common,
+    )
 
 # %% ../nbs/08_gradient.ipynb #f58016ad
-METHODS.register(MethodSpec('dc', 'gradient matching (Zhao, Mopuri & Bilen, ICLR 2021)', GradientOptions,
-                            partial(gradient_matcher, dsa=False), 'dc-classic'))
-METHODS.register(MethodSpec('dsa', 'gradient matching with siamese augmentation (Zhao & Bilen, ICML 2021)',
-                            GradientOptions, partial(gradient_matcher, dsa=True), 'dsa'))
+METHODS.register(
+    MethodSpec(
+        'dc',
+        'gradient matching (Zhao, Mopuri & Bilen, ICLR 2021)',
+        GradientOptions,
+        partial(gradient_matcher, dsa=False),
+        'dc-classic',
+    )
+)
+METHODS.register(
+    MethodSpec(
+        'dsa',
+        'gradient matching with siamese augmentation (Zhao & Bilen, ICML 2021)',
+        GradientOptions,
+        partial(gradient_matcher, dsa=True),
+        'dsa',
+    )
+)

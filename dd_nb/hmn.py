@@ -26,6 +26,7 @@ __all__ = ['HMN_LR_NET', 'HMN_METHODS', 'HMN_SETTINGS', 'HMNShape', 'HMN', 'warm
 @dataclass
 class HMNShape:
     "Sizes of an HMN container (see above)."
+
     mem_hw: int = 4
     c_dataset: int = 4
     c_feature: int = 2
@@ -36,21 +37,58 @@ class HMNShape:
 
     @classmethod
     def default(cls, real, ipc) -> 'HMNShape':
-        "Our defaults: memories at a quarter (IPC 1) or half (more) of the image side; small tiers and decoder at IPC 1."
+        """Our defaults: memories at a quarter (IPC 1) or half (more) of the image side; small tiers and decoder at
+        IPC 1."""
         side = real.im_size[0]
-        if ipc <= 1: return cls(mem_hw=max(2, side // 4), c_dataset=1, c_feature=1, c_class=1, c_instance=1, dec_width=4 * real.channels, n_up=2 if side // 4 >= 2 else 1)
-        return cls(mem_hw=max(2, side // 2), c_dataset=4, c_feature=2, c_class=2, c_instance=2, dec_width=16 * real.channels, n_up=1)
+        if ipc <= 1:
+            return cls(
+                mem_hw=max(2, side // 4),
+                c_dataset=1,
+                c_feature=1,
+                c_class=1,
+                c_instance=1,
+                dec_width=4 * real.channels,
+                n_up=2 if side // 4 >= 2 else 1,
+            )
+        return cls(
+            mem_hw=max(2, side // 2),
+            c_dataset=4,
+            c_feature=2,
+            c_class=2,
+            c_instance=2,
+            dec_width=16 * real.channels,
+            n_up=1,
+        )
+
 
 class HMN(Parameterization):
     "Hierarchical memory network: memories (dataset / class / instance), class extractors, a shared decoder."
-    def __init__(self, real, per_class, shape: HMNShape | None = None, lr_memory=0.01, lr_net=0.01, momentum=0.5, seed=0, chunk=64):
+
+    def __init__(
+        self,
+        real,
+        per_class,
+        shape: HMNShape | None = None,
+        lr_memory=0.01,
+        lr_net=0.01,
+        momentum=0.5,
+        seed=0,
+        chunk=64,
+    ):
         super().__init__()
         C, s = real.num_classes, shape or HMNShape()
-        if real.im_size[0] != real.im_size[1] or s.mem_hw * 2 ** s.n_up != real.im_size[0]:
+        if real.im_size[0] != real.im_size[1] or s.mem_hw * 2**s.n_up != real.im_size[0]:
             raise ValueError(f'mem_hw {s.mem_hw} × 2^{s.n_up} must equal the image side {real.im_size}')
         counts = [per_class] * C if isinstance(per_class, int) else list(per_class)
-        if len(counts) != C or min(counts) < 1: raise ValueError(f'need at least one instance memory for each of the {C} classes, got {counts}')
-        self.shape, self.num_classes, self.channels, self.chunk, self.hp = s, C, real.channels, chunk, dict(lr_memory=lr_memory, lr_net=lr_net, momentum=momentum)
+        if len(counts) != C or min(counts) < 1:
+            raise ValueError(f'need at least one instance memory for each of the {C} classes, got {counts}')
+        self.shape, self.num_classes, self.channels, self.chunk, self.hp = (
+            s,
+            C,
+            real.channels,
+            chunk,
+            dict(lr_memory=lr_memory, lr_net=lr_net, momentum=momentum),
+        )
         g = torch.Generator().manual_seed(seed)
         h = s.mem_hw
         self.m_dataset = nn.Parameter(torch.randn(s.c_dataset, h, h, generator=g))
@@ -60,26 +98,44 @@ class HMN(Parameterization):
         torch.manual_seed(seed)
         self.extractors = nn.Conv2d(C * s.c_dataset, C * s.c_feature, 1, groups=C)
         c, layers = s.c_feature + s.c_class + s.c_instance, []
-        for _ in range(s.n_up): layers += [nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(c, s.dec_width, 3, padding=1), nn.LeakyReLU(0.2)]; c = s.dec_width
-        if s.n_up == 0: layers += [nn.Conv2d(c, s.dec_width, 3, padding=1), nn.LeakyReLU(0.2)]; c = s.dec_width
+        for _ in range(s.n_up):
+            layers += [
+                nn.Upsample(scale_factor=2, mode='nearest'),
+                nn.Conv2d(c, s.dec_width, 3, padding=1),
+                nn.LeakyReLU(0.2),
+            ]
+            c = s.dec_width
+        if s.n_up == 0:
+            layers += [nn.Conv2d(c, s.dec_width, 3, padding=1), nn.LeakyReLU(0.2)]
+            c = s.dec_width
         self.decoder = nn.Sequential(*layers, nn.Conv2d(c, real.channels, 3, padding=1))
 
     # --- budget --------------------------------------------------------------------------------------
     @property
-    def instance_floats(self) -> int: return self.m_instance[0].numel()
-    def fixed_floats(self) -> int: return self.storage_floats() - self.m_instance.numel()
+    def instance_floats(self) -> int:
+        return self.m_instance[0].numel()
+
+    def fixed_floats(self) -> int:
+        return self.storage_floats() - self.m_instance.numel()
+
     @staticmethod
-    def budget_floats(real, ipc) -> int: return ipc * real.num_classes * real.channels * real.im_size[0] * real.im_size[1]
+    def budget_floats(real, ipc) -> int:
+        return ipc * real.num_classes * real.channels * real.im_size[0] * real.im_size[1]
 
     @classmethod
     def for_budget(cls, real, ipc, over_budget=0.1, shape=None, **kw) -> 'HMN':
-        "The container with `shape` and as many instance memories per class (the same for every class) as fit `(1 + over_budget)` × the IPC budget."
+        """The container with `shape` and as many instance memories per class (the same for every class) as fit `(1 +
+        over_budget)` × the IPC budget."""
         shape = shape or HMNShape.default(real, ipc)
         probe = cls(real, 1, shape, **kw)
         room = math.floor(cls.budget_floats(real, ipc) * (1 + over_budget)) - probe.fixed_floats()
         n = room // (real.num_classes * probe.instance_floats)
-        if n < 1: raise ValueError(f'the budget of {cls.budget_floats(real, ipc):,} floats (+{over_budget:.0%}) leaves no room for one instance memory '
-                                   f'per class after {probe.fixed_floats():,} fixed floats: choose a smaller HMNShape')
+        if n < 1:
+            raise ValueError(
+                f'the budget of {cls.budget_floats(real, ipc):,} floats (+{over_budget:.0%}) leaves no room for '
+                f'one instance memory '
+                f'per class after {probe.fixed_floats():,} fixed floats: choose a smaller HMNShape'
+            )
         return cls(real, n, shape, **kw)
 
     # --- decoding ------------------------------------------------------------------------------------
@@ -92,42 +148,72 @@ class HMN(Parameterization):
     def forward(self):
         z, n, k = self.codes(), len(self.labels), self.chunk
         pad = (-n) % k
-        if pad: z = torch.cat([z, z.new_zeros(pad, *z.shape[1:])])
-        x = torch.cat([self.decoder(z[i:i + k]) for i in range(0, len(z), k)])[:n]
+        if pad:
+            z = torch.cat([z, z.new_zeros(pad, *z.shape[1:])])
+        x = torch.cat([self.decoder(z[i : i + k]) for i in range(0, len(z), k)])[:n]
         return x, self.labels
 
     def param_groups(self):
         h = self.hp
-        return [dict(params=[self.m_dataset, self.m_class, self.m_instance], lr=h['lr_memory'], momentum=h['momentum'], name='memories'),
-                dict(params=list(self.extractors.parameters()) + list(self.decoder.parameters()), lr=h['lr_net'], momentum=h['momentum'], name='networks')]
+        return [
+            dict(
+                params=[self.m_dataset, self.m_class, self.m_instance],
+                lr=h['lr_memory'],
+                momentum=h['momentum'],
+                name='memories',
+            ),
+            dict(
+                params=list(self.extractors.parameters()) + list(self.decoder.parameters()),
+                lr=h['lr_net'],
+                momentum=h['momentum'],
+                name='networks',
+            ),
+        ]
 
-    def gipc(self) -> list: return torch.bincount(self.labels, minlength=self.num_classes).tolist()
+    def gipc(self) -> list:
+        return torch.bincount(self.labels, minlength=self.num_classes).tolist()
 
     def tier_floats(self) -> dict:
         "Storage by tier."
         n = lambda m: sum(p.numel() for p in m.parameters())
-        return dict(dataset=self.m_dataset.numel(), classes=self.m_class.numel(), instances=self.m_instance.numel(),
-                    extractors=n(self.extractors), decoder=n(self.decoder))
+        return dict(
+            dataset=self.m_dataset.numel(),
+            classes=self.m_class.numel(),
+            instances=self.m_instance.numel(),
+            extractors=n(self.extractors),
+            decoder=n(self.decoder),
+        )
 
     # --- pruning -------------------------------------------------------------------------------------
     def drop(self, idx) -> 'HMN':
         "A copy without the instance memories at positions `idx` (nothing else changes)."
-        keep = torch.ones(len(self.labels), dtype=torch.bool); keep[torch.as_tensor(idx, dtype=torch.long)] = False
+        keep = torch.ones(len(self.labels), dtype=torch.bool)
+        keep[torch.as_tensor(idx, dtype=torch.long)] = False
         new = copy.deepcopy(self)
         new.m_instance = nn.Parameter(self.m_instance.detach()[keep].clone())
         new.labels = self.labels[keep].clone()
         return new
 
     # --- saving --------------------------------------------------------------------------------------
-    def extra_state(self): return {k: v.detach() for k, v in self.state_dict().items() if k != 'labels'}   # the set keeps the labels
+    def extra_state(self):
+        return {k: v.detach() for k, v in self.state_dict().items() if k != 'labels'}  # the set keeps the labels
 
     def to_distilled(self, real=None, **manifest) -> DistilledSet:
-        return super().to_distilled(real, images_derived=True, hmn_shape=asdict(self.shape), gipc=self.gipc(), tier_floats=self.tier_floats(), **manifest)
+        return super().to_distilled(
+            real,
+            images_derived=True,
+            hmn_shape=asdict(self.shape),
+            gipc=self.gipc(),
+            tier_floats=self.tier_floats(),
+            **manifest,
+        )
 
     @classmethod
     def from_distilled(cls, ds: DistilledSet, real) -> 'HMN':
         "Rebuild the container from a saved set (to decode again or prune again)."
-        m = cls(real, torch.bincount(ds.labels, minlength=real.num_classes).tolist(), HMNShape(**ds.manifest['hmn_shape']))
+        m = cls(
+            real, torch.bincount(ds.labels, minlength=real.num_classes).tolist(), HMNShape(**ds.manifest['hmn_shape'])
+        )
         m.load_state_dict({**ds.state, 'labels': ds.labels})
         return m
 
@@ -135,110 +221,197 @@ class HMN(Parameterization):
 def warm_start(hmn: HMN, real, steps=300, lr=0.01, seed=0) -> HMN:
     "Fit the container so that instance i decodes to a random real training image of its class (in place)."
     g = torch.Generator().manual_seed(seed)
-    target = torch.cat([real.batch(c, n, g) if n <= len(real.indices_of(c)) else
-                        real.train.images[real.indices_of(c)[torch.randint(len(real.indices_of(c)), (n,), generator=g)]]
-                        for c, n in enumerate(hmn.gipc())])
+    target = torch.cat(
+        [
+            real.batch(c, n, g)
+            if n <= len(real.indices_of(c))
+            else real.train.images[real.indices_of(c)[torch.randint(len(real.indices_of(c)), (n,), generator=g)]]
+            for c, n in enumerate(hmn.gipc())
+        ]
+    )
     opt = torch.optim.Adam(hmn.parameters(), lr=lr)
     for _ in range(steps):
         x, _ = hmn()
         loss = F.mse_loss(x, target.to(x.device))
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
     return hmn
+
 
 # the decoder / extractor learning rate (`lr_net`) by IPC, chosen on the validation split (see "Choosing lr_net" below)
 HMN_LR_NET = {1: 0.01, 'more': 0.001}
 
 # the methods HMN's container distils with (its paper: DSA with IDC's distance), and the container's own settings
 HMN_METHODS = ('dsa', 'dc')
-HMN_SETTINGS = ('beta_grid', 'beta_models', 'lr_memory', 'lr_net', 'over_budget', 'prune', 'prune_protocol', 'shape',
-                'warm_steps')
+HMN_SETTINGS = (
+    'beta_grid',
+    'beta_models',
+    'lr_memory',
+    'lr_net',
+    'over_budget',
+    'prune',
+    'prune_protocol',
+    'shape',
+    'warm_steps',
+)
 
-def build_hmn(real, ipc, seed=0, iterations=None, device=None, over_budget=0.1, shape=None, warm_steps=300, lr_memory=0.01,
-              lr_net=None, beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0), beta_models=2, prune_protocol='dsa', prune=True,
-              method='dsa', **overrides):
+
+def build_hmn(
+    real,
+    ipc,
+    seed=0,
+    iterations=None,
+    device=None,
+    over_budget=0.1,
+    shape=None,
+    warm_steps=300,
+    lr_memory=0.01,
+    lr_net=None,
+    beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0),
+    beta_models=2,
+    prune_protocol='dsa',
+    prune=True,
+    method='dsa',
+    **overrides,
+):
     """(HMN, matcher, iterations, config): the over-budget container and DSA gradient matching with the IDC distance.
-    `HMN.finalize` (called by `dd_nb_distill` after distillation) then prunes it into the budget with β chosen on validation."""
-    if isinstance(shape, dict): shape = HMNShape(**shape)
-    if lr_net is None: lr_net = HMN_LR_NET[1] if ipc <= 1 else HMN_LR_NET['more']
+    `HMN.finalize` (called by `dd_nb_distill` after distillation) then prunes it into the budget with β chosen on
+    validation."""
+    if isinstance(shape, dict):
+        shape = HMNShape(**shape)
+    if lr_net is None:
+        lr_net = HMN_LR_NET[1] if ipc <= 1 else HMN_LR_NET['more']
     o, i = get_loops(ipc) if ipc in (1, 10, 20, 30, 40, 50) else (10, 50)
     over = dict(metric='idc', outer_loop=o, inner_loop=i, **overrides)
     if method not in HMN_METHODS:
         raise ValueError(f'hmn distils with gradient matching: --method {" or ".join(HMN_METHODS)}, not {method!r}')
     unknown = sorted(set(overrides) - set(method_settings(method)))
     if unknown:
-        raise ValueError(f'hmn has no setting {", ".join(map(repr, unknown))}; its {method} settings: '
-                         f'{", ".join(method_settings(method))}; and its container settings: {", ".join(HMN_SETTINGS)}')
+        raise ValueError(
+            f'hmn has no setting {", ".join(map(repr, unknown))}; its {method} settings: '
+            f'{", ".join(method_settings(method))}; and its container settings: {", ".join(HMN_SETTINGS)}'
+        )
     _, matcher, its, cfg = build(method, real, ipc, seed=seed, iterations=iterations, device=device, **over)
     hmn = HMN.for_budget(real, ipc, over_budget, shape, lr_memory=lr_memory, lr_net=lr_net, seed=seed)
-    if warm_steps: warm_start(hmn, real, warm_steps, seed=seed)
-    if prune: hmn.prune_config = dict(ipc=ipc, grid=tuple(beta_grid), models=beta_models, seed=seed, protocol=prune_protocol)
-    cfg = {**cfg, 'method': 'hmn', 'over_budget': over_budget, 'shape': asdict(hmn.shape), 'warm_steps': warm_steps,
-           'lr_memory': lr_memory, 'lr_net': lr_net, 'gipc': hmn.gipc(), 'storage_floats': hmn.storage_floats(),
-           'budget_floats': HMN.budget_floats(real, ipc), 'beta_grid': list(beta_grid), 'prune': prune, 'prune_protocol': prune_protocol}
+    if warm_steps:
+        warm_start(hmn, real, warm_steps, seed=seed)
+    if prune:
+        hmn.prune_config = dict(ipc=ipc, grid=tuple(beta_grid), models=beta_models, seed=seed, protocol=prune_protocol)
+    cfg = {
+        **cfg,
+        'method': 'hmn',
+        'over_budget': over_budget,
+        'shape': asdict(hmn.shape),
+        'warm_steps': warm_steps,
+        'lr_memory': lr_memory,
+        'lr_net': lr_net,
+        'gipc': hmn.gipc(),
+        'storage_floats': hmn.storage_floats(),
+        'budget_floats': HMN.budget_floats(real, ipc),
+        'beta_grid': list(beta_grid),
+        'prune': prune,
+        'prune_protocol': prune_protocol,
+    }
     return hmn, matcher, its, cfg
 
 # %% ../nbs/19_hmn.ipynb #c8f7af17
 def aum_scores(hmn: HMN, real, protocol='dsa', seed=0, net='ConvNet', width=128) -> torch.Tensor:
-    "AUM of every generated image from one network trained on all of them (the `protocol`'s recipe, DSA when it augments)."
-    with torch.no_grad(): x, y = hmn()
+    """AUM of every generated image from one network trained on all of them (the `protocol`'s recipe, DSA when it
+    augments)."""
+    with torch.no_grad():
+        x, y = hmn()
     p = dataclasses.replace(get_protocol(protocol), name='aum')
     m = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed)
     cb = AUMCallback(len(x))
     train_net(m, x.detach(), y, p, dsa=DSA(real.dsa_strategy), seed=seed, compile=False, callbacks=[cb])
     return cb.scores
 
+
 def prune_k(hmn: HMN, budget_floats: int) -> int:
     "Images to drop per class so the container fits `budget_floats` (0 if it already does)."
     over = hmn.storage_floats() - budget_floats
     return max(0, math.ceil(over / (hmn.num_classes * hmn.instance_floats)))
 
+
 def double_ended(labels, aum, k: int, beta: float) -> torch.Tensor:
     "Positions to drop: per class the ⌊β·k⌋ lowest-AUM and the k − ⌊β·k⌋ highest-AUM images."
-    if not 0 <= beta <= 1: raise ValueError(f'beta must be in [0, 1], got {beta}')
+    if not 0 <= beta <= 1:
+        raise ValueError(f'beta must be in [0, 1], got {beta}')
     hard = math.floor(beta * k + 1e-9)
     out = []
     for c in labels.unique():
         idx = torch.nonzero(labels == c).flatten()
-        if k >= len(idx): raise ValueError(f'class {int(c)} has {len(idx)} images; cannot drop {k}')
-        order = idx[torch.argsort(aum[idx], stable=True)]              # low AUM (hard) → high AUM (easy)
-        out.append(torch.cat([order[:hard], order[len(order) - (k - hard):]]))
+        if k >= len(idx):
+            raise ValueError(f'class {int(c)} has {len(idx)} images; cannot drop {k}')
+        order = idx[torch.argsort(aum[idx], stable=True)]  # low AUM (hard) → high AUM (easy)
+        out.append(torch.cat([order[:hard], order[len(order) - (k - hard) :]]))
     return torch.cat(out).sort().values
 
+
 def choose_beta(hmn: HMN, real, ipc, aum, grid=(0.0, 0.25, 0.5, 0.75, 1.0), protocol='dsa', models=2, seed=0):
-    "(best β, {β: validation accuracy}, pruned container): every β of `grid` pruned to the budget and scored on the validation split."
+    """(best β, {β: validation accuracy}, pruned container): every β of `grid` pruned to the budget and scored on the
+    validation split."""
     k = prune_k(hmn, HMN.budget_floats(real, ipc))
     ev = Evaluator(real, protocol, models=models, seed=seed, split='val', progress=False)
     scores, best = {}, None
     for b in grid:
         p = hmn.drop(double_ended(hmn.labels, aum, k, b))
-        with torch.no_grad(): x, y = p()
+        with torch.no_grad():
+            x, y = p()
         scores[b] = ev.evaluate(x, y).mean
-        if best is None or scores[b] > scores[best[0]]: best = (b, p)
+        if best is None or scores[b] > scores[best[0]]:
+            best = (b, p)
     return best[0], scores, best[1]
 
 # %% ../nbs/19_hmn.ipynb #4c49e279
 def _finalize(self: HMN, real) -> HMN:
-    "Prune an over-budget container back into its budget (AUM double-ended, β chosen on the validation split); no-op without `prune_config`."
+    """Prune an over-budget container back into its budget (AUM double-ended, β chosen on the validation split); no-op
+    without `prune_config`."""
     cfg = getattr(self, 'prune_config', None)
-    if not cfg: return self
+    if not cfg:
+        return self
     aum = aum_scores(self, real, protocol=cfg.get('protocol', 'dsa'), seed=cfg['seed'])
     k = prune_k(self, HMN.budget_floats(real, cfg['ipc']))
     if k == 0:
-        self.prune_result = dict(k=0, beta=None, val={}, aum=aum); return self
-    beta, val, pruned = choose_beta(self, real, cfg['ipc'], aum, cfg['grid'], protocol=cfg.get('protocol', 'dsa'), models=cfg['models'],
-                                    seed=cfg['seed'])
-    pruned.prune_result = dict(k=k, beta=beta, val=val, aum=aum, dropped=double_ended(self.labels, aum, k, beta),
-                               labels_before=self.labels.clone(), gipc_before=self.gipc())
+        self.prune_result = dict(k=0, beta=None, val={}, aum=aum)
+        return self
+    beta, val, pruned = choose_beta(
+        self,
+        real,
+        cfg['ipc'],
+        aum,
+        cfg['grid'],
+        protocol=cfg.get('protocol', 'dsa'),
+        models=cfg['models'],
+        seed=cfg['seed'],
+    )
+    pruned.prune_result = dict(
+        k=k,
+        beta=beta,
+        val=val,
+        aum=aum,
+        dropped=double_ended(self.labels, aum, k, beta),
+        labels_before=self.labels.clone(),
+        gipc_before=self.gipc(),
+    )
     pruned.prune_config = None
     return pruned
+
+
 HMN.finalize = _finalize
+
 
 def _notes(self: HMN) -> dict:
     "The pruning record for the run's config."
     pr = getattr(self, 'prune_result', None)
-    if not pr: return {}
-    return {'pruning': dict(k=pr['k'], beta=pr['beta'], val=pr['val'], gipc_before=pr.get('gipc_before'),
-                            gipc=self.gipc())}
+    if not pr:
+        return {}
+    return {
+        'pruning': dict(k=pr['k'], beta=pr['beta'], val=pr['val'], gipc_before=pr.get('gipc_before'), gipc=self.gipc())
+    }
+
+
 HMN.notes = _notes
 
 # %% ../nbs/19_hmn.ipynb #3fb247ae
@@ -253,8 +426,11 @@ def aum_plot(labels, aum, dropped=None, classes=None, ax=None):
             col = ('tab:red' if aum[i] < med else 'tab:orange') if i in dropped else 'tab:blue'
             ax.scatter(c + 0.25 * (torch.rand(1).item() - 0.5), float(aum[i]), s=14, color=col, alpha=0.8)
     ax.set_xticks(labels.unique().tolist(), classes or labels.unique().tolist())
-    ax.set(xlabel='class', ylabel='AUM (mean margin)', title='AUM per generated image (red / orange: pruned hard / easy)')
+    ax.set(
+        xlabel='class', ylabel='AUM (mean margin)', title='AUM per generated image (red / orange: pruned hard / easy)'
+    )
     return ax
+
 
 @torch.no_grad()
 def tier_plot(hmn: HMN, real, per_class=2):
@@ -270,18 +446,23 @@ def tier_plot(hmn: HMN, real, per_class=2):
     for r, (name, v) in enumerate(variants.items()):
         x = real.denormalize(v()[0][idx])
         for j in range(len(idx)):
-            ax[r, j].imshow(x[j].permute(1, 2, 0).squeeze().cpu(), cmap='gray', vmin=0, vmax=1); ax[r, j].axis('off')
+            ax[r, j].imshow(x[j].permute(1, 2, 0).squeeze().cpu(), cmap='gray', vmin=0, vmax=1)
+            ax[r, j].axis('off')
         ax[r, 0].set_title(name, fontsize=7, loc='left')
     return fig
+
 
 def storage_plot(hmn: HMN, budget_floats: int, ax=None):
     "Floats per tier (stacked) against the budget."
     ax = ax or plt.subplots(figsize=(5, 1.6))[1]
     left = 0
     for name, n in hmn.tier_floats().items():
-        ax.barh(0, n, left=left, label=f'{name} {n:,}'); left += n
-    ax.axvline(budget_floats, color='k', ls='--'); ax.text(budget_floats, 0.45, f' budget {budget_floats:,}', fontsize=8)
-    ax.set(yticks=[], xlabel='floats', title=f'storage {hmn.storage_floats():,} floats'); ax.legend(fontsize=7, ncol=3, loc='lower left', bbox_to_anchor=(0, 1.15))
+        ax.barh(0, n, left=left, label=f'{name} {n:,}')
+        left += n
+    ax.axvline(budget_floats, color='k', ls='--')
+    ax.text(budget_floats, 0.45, f' budget {budget_floats:,}', fontsize=8)
+    ax.set(yticks=[], xlabel='floats', title=f'storage {hmn.storage_floats():,} floats')
+    ax.legend(fontsize=7, ncol=3, loc='lower left', bbox_to_anchor=(0, 1.15))
     return ax
 
 # %% ../nbs/19_hmn.ipynb #153b81e3
@@ -289,5 +470,7 @@ def hmn_build(method, real, ipc, **settings):
     "`build_hmn` in the registry's form (method first)."
     return build_hmn(real, ipc, method=method, **settings)
 
-PARAMS.register(ParamSpec('hmn', 'hierarchical memory network container, pruned into the budget (HMN)',
-                          build=hmn_build))
+
+PARAMS.register(
+    ParamSpec('hmn', 'hierarchical memory network container, pruned into the budget (HMN)', build=hmn_build)
+)

@@ -23,11 +23,14 @@ __all__ = ['SEARCH', 'HPD_PAPER_PRESETS', 'cam_layer', 'cam_features', 'CamDista
 # %% ../nbs/18_hpd.ipynb #d3d52654
 _POOLS = (nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Identity)
 
+
 def cam_layer(net: nn.Module) -> nn.Module:
     "The layer CAMs are taken from: the last module of `net.features` that is not a pooling/flatten layer."
     feats = getattr(net, 'features', None)
-    if not isinstance(feats, nn.Sequential): raise ValueError(f'{type(net).__name__} has no sequential `features`: pass the layer')
+    if not isinstance(feats, nn.Sequential):
+        raise ValueError(f'{type(net).__name__} has no sequential `features`: pass the layer')
     return next(m for m in reversed(list(feats)) if not isinstance(m, _POOLS))
+
 
 def _activation_and_grad(net, x, y, layer=None, create_graph=False):
     "(A, ∂ logit_y / ∂A) for the output A of `layer` (default `cam_layer(net)`)."
@@ -39,33 +42,39 @@ def _activation_and_grad(net, x, y, layer=None, create_graph=False):
             x = x if x.requires_grad else x.detach().requires_grad_(True)
             logits = net(x)
             A = store['A']
-            g, = torch.autograd.grad(logits.gather(1, y.view(-1, 1)).sum(), A, create_graph=create_graph)
-    finally: h.remove()
+            (g,) = torch.autograd.grad(logits.gather(1, y.view(-1, 1)).sum(), A, create_graph=create_graph)
+    finally:
+        h.remove()
     return (A, g) if create_graph else (A.detach(), g.detach())
+
 
 def cam_features(net: nn.Module, x, y, layer: nn.Module | None = None, create_graph=False) -> torch.Tensor:
     "A · ReLU(∂ logit_y / ∂A) per image (N, C, H, W), A = the output of `layer` (default `cam_layer(net)`)."
     A, g = _activation_and_grad(net, x, y, layer, create_graph)
     return A * F.relu(g)
 
+
 def _mean_features(net, x, y, per_class, num_classes, batch=512):
     "Mean class-relevant feature over a set (per class when `per_class`), in batches."
     tot, cnt = None, torch.zeros(num_classes if per_class else 1)
     for i in range(0, len(x), batch):
-        a = cam_features(net, x[i:i + batch], y[i:i + batch]).flatten(1)
-        k = y[i:i + batch].cpu() if per_class else torch.zeros(len(a), dtype=torch.long)
+        a = cam_features(net, x[i : i + batch], y[i : i + batch]).flatten(1)
+        k = y[i : i + batch].cpu() if per_class else torch.zeros(len(a), dtype=torch.long)
         s = torch.zeros(len(cnt), a.shape[1], device=a.device).index_add_(0, k.to(a.device), a)
         tot = s if tot is None else tot + s
         cnt += torch.bincount(k, minlength=len(cnt))
     return tot / cnt.clamp(min=1).to(tot.device)[:, None]
 
+
 class CamDistance:
     "D(S, T) of H-PD Eq. 6 against the real train split, with the real side computed once."
+
     def __init__(self, classifier: nn.Module, real, per_class=False, max_real=None, seed=0):
         self.net, self.per_class, self.num_classes = classifier.eval(), per_class, real.num_classes
         x, y = real.train.images, real.train.labels
         if max_real is not None and max_real < len(y):
-            idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:max_real]; x, y = x[idx], y[idx]
+            idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:max_real]
+            x, y = x[idx], y[idx]
         dev = next(classifier.parameters()).device
         self.real_mean = _mean_features(self.net, x.to(dev), y.to(dev), per_class, self.num_classes)
 
@@ -77,95 +86,185 @@ class CamDistance:
 
 # %% ../nbs/18_hpd.ipynb #366f9a91
 def gradcam_torch(net, x, y, layer=None, create_graph=False) -> torch.Tensor:
-    "Grad-CAM heatmaps (N, H, W) in [0, 1], in torch: differentiable with `create_graph`, equal to `grad-cam`'s GradCAM."
+    """Grad-CAM heatmaps (N, H, W) in [0, 1], in torch: differentiable with `create_graph`, equal to `grad-cam`'s
+    GradCAM."""
     A, g = _activation_and_grad(net, x, y, layer, create_graph)
     cam = F.relu((g.mean((2, 3), keepdim=True) * A).sum(1, keepdim=True))
-    norm = lambda c: (c - c.amin((-2, -1), keepdim=True)) / (c.amax((-2, -1), keepdim=True) - c.amin((-2, -1), keepdim=True) + 1e-7)
+    norm = lambda c: (
+        (c - c.amin((-2, -1), keepdim=True)) / (c.amax((-2, -1), keepdim=True) - c.amin((-2, -1), keepdim=True) + 1e-7)
+    )
     cam = F.interpolate(norm(cam), size=tuple(x.shape[2:]), mode='bilinear', align_corners=False)
-    return norm(F.relu(cam))[:, 0]                       # grad-cam normalises per layer, resizes, then normalises the aggregate
+    return norm(F.relu(cam))[:, 0]  # grad-cam normalises per layer, resizes, then normalises the aggregate
 
 # %% ../nbs/18_hpd.ipynb #e02e669e
 @dataclass
 class SpaceResult:
     "One optimisation space of an H-PD run."
+
     stage: int
-    scores: list                       # search-basis value after every iteration (lower is better)
-    losses: list                       # matcher loss per iteration
-    distances: list                    # CAM distance per iteration (always recorded, for plots)
-    best_step: int                     # 0 = the space's starting point
+    scores: list  # search-basis value after every iteration (lower is better)
+    losses: list  # matcher loss per iteration
+    distances: list  # CAM distance per iteration (always recorded, for plots)
+    best_step: int  # 0 = the space's starting point
     val_accuracy: float = float('nan')
     ws: torch.Tensor = field(default=None, repr=False)
     f: torch.Tensor = field(default=None, repr=False)
     syn_lr: float | None = None
     seconds: float = 0.0
 
+
 class _KeepBest(Callback):
     "Distiller callback: score every iterate, keep a *copy* of the best latents."
-    def __init__(self, score, dist): self.score, self.dist = score, dist
+
+    def __init__(self, score, dist):
+        self.score, self.dist = score, dist
+
     def on_start(self, d):
         p = d.param
-        with torch.no_grad(): x, y = p()
+        with torch.no_grad():
+            x, y = p()
         s0 = self.dist(x, y)
         self.scores, self.losses, self.distances = [], [], [s0]
-        self.best = (self.score(s0, None), 0, p.ws.detach().clone(), p.f.detach().clone(),
-                     None if p.lr is None else float(p.lr.detach()))
+        self.best = (
+            self.score(s0, None),
+            0,
+            p.ws.detach().clone(),
+            p.f.detach().clone(),
+            None if p.lr is None else float(p.lr.detach()),
+        )
         self.scores.append(self.best[0])
+
     def on_iteration(self, d, m):
         p = d.param
-        with torch.no_grad(): x, y = p()
+        with torch.no_grad():
+            x, y = p()
         dist = self.dist(x, y)
         s = self.score(dist, m['loss'])
-        self.scores.append(s); self.losses.append(m['loss']); self.distances.append(dist)
+        self.scores.append(s)
+        self.losses.append(m['loss'])
+        self.distances.append(dist)
         if s <= self.best[0]:
-            self.best = (s, d.it, p.ws.detach().clone(), p.f.detach().clone(), None if p.lr is None else float(p.lr.detach()))
+            self.best = (
+                s,
+                d.it,
+                p.ws.detach().clone(),
+                p.f.detach().clone(),
+                None if p.lr is None else float(p.lr.detach()),
+            )
+
 
 SEARCH = ['cam', 'loss', 'none']
 
+
 class HPD:
     "Hierarchical progressive distillation over the stages of a `LayeredGenerator` (H-PD Algorithm 1)."
-    def __init__(self, real, method='dm', ipc=1, generator: LayeredGenerator | None = None, classifier: nn.Module | None = None,
-                 search='cam', start_stage=0, stages_per_space=1, steps_per_space=None, init='average', n_avg=1000,
-                 eval_models=2, eval_protocol=None, per_class=False, classifier_epochs=100, generator_steps=None, seed=0, device=None,
-                 progress=True, **overrides):
+
+    def __init__(
+        self,
+        real,
+        method='dm',
+        ipc=1,
+        generator: LayeredGenerator | None = None,
+        classifier: nn.Module | None = None,
+        search='cam',
+        start_stage=0,
+        stages_per_space=1,
+        steps_per_space=None,
+        init='average',
+        n_avg=1000,
+        eval_models=2,
+        eval_protocol=None,
+        per_class=False,
+        classifier_epochs=100,
+        generator_steps=None,
+        seed=0,
+        device=None,
+        progress=True,
+        **overrides,
+    ):
         check_choice('search basis', search, SEARCH)
-        self.real, self.method, self.ipc, self.search, self.seed, self.progress = real, method, ipc, search, seed, progress
+        self.real, self.method, self.ipc, self.search, self.seed, self.progress = (
+            real,
+            method,
+            ipc,
+            search,
+            seed,
+            progress,
+        )
         from dd_nb.glad import GENERATOR_STEPS
-        self.G = generator if generator is not None else cached_generator(real, steps=generator_steps or GENERATOR_STEPS, device=device)
-        if stages_per_space < 1: raise ValueError('stages_per_space must be at least 1')
+
+        self.G = (
+            generator
+            if generator is not None
+            else cached_generator(real, steps=generator_steps or GENERATOR_STEPS, device=device)
+        )
+        if stages_per_space < 1:
+            raise ValueError('stages_per_space must be at least 1')
         self.spaces = list(range(start_stage, self.G.num_stages, stages_per_space))
-        if not self.spaces: raise ValueError(f'start_stage {start_stage} leaves no space below the image ({self.G.num_stages} stages)')
+        if not self.spaces:
+            raise ValueError(f'start_stage {start_stage} leaves no space below the image ({self.G.num_stages} stages)')
         self.stages_per_space, self.eval_models = stages_per_space, eval_models
         self.eval_protocol = eval_protocol or METHODS[method].protocol
-        self.classifier = classifier if classifier is not None else real_classifier(real, epochs=classifier_epochs, device=device)
+        self.classifier = (
+            classifier if classifier is not None else real_classifier(real, epochs=classifier_epochs, device=device)
+        )
         self.distance = CamDistance(self.classifier, real, per_class=per_class)
-        self.param, self.matcher, its, self.config = build_glad(method, real, ipc, stage=self.spaces[0], generator=self.G, seed=seed,
-                                                                init=init, n_avg=n_avg, device=device, **overrides)
+        self.param, self.matcher, its, self.config = build_glad(
+            method,
+            real,
+            ipc,
+            stage=self.spaces[0],
+            generator=self.G,
+            seed=seed,
+            init=init,
+            n_avg=n_avg,
+            device=device,
+            **overrides,
+        )
         self.steps = steps_per_space or max(1, its // len(self.spaces))
-        self.config.update(param='hpd', search=search, spaces=self.spaces, stages_per_space=stages_per_space, steps_per_space=self.steps,
-                           eval_models=eval_models, eval_protocol=self.eval_protocol, per_class=per_class)
+        self.config.update(
+            param='hpd',
+            search=search,
+            spaces=self.spaces,
+            stages_per_space=stages_per_space,
+            steps_per_space=self.steps,
+            eval_models=eval_models,
+            eval_protocol=self.eval_protocol,
+            per_class=per_class,
+        )
         self.results: list[SpaceResult] = []
 
     def _score(self):
-        if self.search == 'cam': return lambda dist, loss: dist
-        if self.search == 'loss': return lambda dist, loss: float('inf') if loss is None else loss
-        return lambda dist, loss: 0.0                             # 'none': every iterate ties, so the last one is kept
+        if self.search == 'cam':
+            return lambda dist, loss: dist
+        if self.search == 'loss':
+            return lambda dist, loss: float('inf') if loss is None else loss
+        return lambda dist, loss: 0.0  # 'none': every iterate ties, so the last one is kept
 
     def run(self) -> GanLatents:
         "Walk the spaces; returns the chosen `GanLatents` (also `self.best`)."
         p = self.param
-        ev = Evaluator(self.real, self.eval_protocol, models=self.eval_models, seed=self.seed, split='val', progress=False)
+        ev = Evaluator(
+            self.real, self.eval_protocol, models=self.eval_models, seed=self.seed, split='val', progress=False
+        )
         for k, stage in enumerate(self.spaces):
             t0 = time.time()
             keep = _KeepBest(self._score(), self.distance)
-            Distiller(p, self.matcher, self.real, self.steps, seed=self.seed + k, progress=self.progress, callbacks=[keep]).run()
+            Distiller(
+                p, self.matcher, self.real, self.steps, seed=self.seed + k, progress=self.progress, callbacks=[keep]
+            ).run()
             _, step, ws, f, lr = keep.best
             best = GanLatents(self.G, self.real, ws, p.labels, stage, f=f, syn_lr=lr, **self._hp(p))
-            with torch.no_grad(): x, y = best()
+            with torch.no_grad():
+                x, y = best()
             acc = ev.evaluate(x, y, lr=None if lr is None else torch.tensor(lr)).mean
-            self.results.append(SpaceResult(stage, keep.scores, keep.losses, keep.distances, step, acc, ws, f, lr, time.time() - t0))
-            if k + 1 < len(self.spaces):                          # carry the best latent into the next space
+            self.results.append(
+                SpaceResult(stage, keep.scores, keep.losses, keep.distances, step, acc, ws, f, lr, time.time() - t0)
+            )
+            if k + 1 < len(self.spaces):  # carry the best latent into the next space
                 nxt = self.spaces[k + 1]
-                with torch.no_grad(): f_next = self.G.run_from(f, ws, stage, nxt)
+                with torch.no_grad():
+                    f_next = self.G.run_from(f, ws, stage, nxt)
                 p = GanLatents(self.G, self.real, ws, p.labels, nxt, f=f_next, syn_lr=lr, **self._hp(p))
         r = max(self.results, key=lambda r: r.val_accuracy)
         self.best = GanLatents(self.G, self.real, r.ws, p.labels, r.stage, f=r.f, syn_lr=r.syn_lr, **self._hp(p))
@@ -173,20 +272,26 @@ class HPD:
         return self.best
 
     @staticmethod
-    def _hp(p): return {k: p.hp[k] for k in ('lr_w', 'lr_img', 'momentum', 'lr_lr')}
+    def _hp(p):
+        return {k: p.hp[k] for k in ('lr_w', 'lr_img', 'momentum', 'lr_lr')}
 
 # %% ../nbs/18_hpd.ipynb #b24350ce
 HPD_PAPER_PRESETS = {
-    'tesla': dict(stages_per_space=2, steps_per_space=100, lr_w=10.0, lr_img=1e4, lr_lr=1e-6, syn_steps=20, expert_epochs=3),
+    'tesla': dict(
+        stages_per_space=2, steps_per_space=100, lr_w=10.0, lr_img=1e4, lr_lr=1e-6, syn_steps=20, expert_epochs=3
+    ),
     ('dsa', 1): dict(stages_per_space=2, steps_per_space=100, lr_w=1e-3, lr_img=1.0, inner_loop=1, outer_loop=1),
     ('dsa', 10): dict(stages_per_space=2, steps_per_space=100, lr_w=1e-3, lr_img=1.0, inner_loop=50, outer_loop=10),
     'dm': dict(stages_per_space=2, steps_per_space=20, lr_w=1e-2, lr_img=10.0),
 }
 
+
 def hpd_paper_preset(method, ipc) -> dict:
-    "The paper's H-PD settings for `method` at `ipc` (Table 19: TESLA; Table 20: DM; Table 21: DSA), as `HPD` keyword arguments."
+    """The paper's H-PD settings for `method` at `ipc` (Table 19: TESLA; Table 20: DM; Table 21: DSA), as `HPD`
+    keyword arguments."""
     p = HPD_PAPER_PRESETS.get((method, ipc)) or HPD_PAPER_PRESETS.get(method)
-    if p is None: raise ValueError(f"the H-PD paper has no {method!r} ipc {ipc} setting; it has: tesla, dsa (ipc 1, 10), dm")
+    if p is None:
+        raise ValueError(f"the H-PD paper has no {method!r} ipc {ipc} setting; it has: tesla, dsa (ipc 1, 10), dm")
     return dict(p)
 
 # %% ../nbs/18_hpd.ipynb #8baa418e
@@ -200,23 +305,27 @@ def hpd_plot(h: HPD, figsize=(11, 3)):
         ax[0].scatter([off + r.best_step], [r.distances[r.best_step]], color='k', zorder=3, s=12)
         ax[1].plot(range(off + 1, off + n), r.losses)
         off += n
-    ax[0].set(title=f'CAM distance D (dots: kept, search={h.search})', xlabel='iteration (all spaces)'); ax[0].legend(fontsize=7)
+    ax[0].set(title=f'CAM distance D (dots: kept, search={h.search})', xlabel='iteration (all spaces)')
+    ax[0].legend(fontsize=7)
     ax[1].set(title='matcher loss', xlabel='iteration (all spaces)', yscale='log')
     ax[2].bar([str(r.stage) for r in h.results], [100 * r.val_accuracy for r in h.results], color='tab:green')
     ax[2].set(title='validation accuracy of each space\'s best', xlabel='stage', ylabel='%')
     fig.tight_layout()
     return fig
 
+
 def stage_strip(h: HPD, index=0, cam=True):
     "Image `index` as each space's best renders it (and its Grad-CAM for its class, from the `grad-cam` package)."
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
     rows = 2 if cam else 1
     fig, ax = plt.subplots(rows, len(h.results), figsize=(1.6 * len(h.results), 1.7 * rows), squeeze=False)
     for k, r in enumerate(h.results):
         p = GanLatents(h.G, h.real, r.ws, h.param.labels, r.stage, f=r.f)
-        with torch.no_grad(): x, y = p()
-        x, y = x[index:index + 1], y[index:index + 1]
+        with torch.no_grad():
+            x, y = p()
+        x, y = x[index : index + 1], y[index : index + 1]
         img = h.real.denormalize(x)[0].permute(1, 2, 0).cpu().numpy()
         ax[0, k].imshow(img.squeeze(), cmap='gray' if img.shape[-1] == 1 else None, vmin=0, vmax=1)
         ax[0, k].set_title(f'stage {r.stage}\nval {100 * r.val_accuracy:.0f} %', fontsize=8)
@@ -226,18 +335,19 @@ def stage_strip(h: HPD, index=0, cam=True):
                 m = gc(input_tensor=x.to(dev), targets=[ClassifierOutputTarget(int(y[0]))])[0]
             ax[1, k].imshow(img.squeeze(), cmap='gray' if img.shape[-1] == 1 else None, vmin=0, vmax=1)
             ax[1, k].imshow(m, cmap='jet', alpha=0.45)
-    for a in ax.flat: a.axis('off')
+    for a in ax.flat:
+        a.axis('off')
     fig.tight_layout()
     return fig
 
 # %% ../nbs/18_hpd.ipynb #38b7503b
 def run_hpd(
-    method: str,        # the matcher's method (dm, dc, dsa, mtt, tesla)
-    real,               # the real data
-    ipc: int,           # images per class
-    seed=0,             # seed of the runs
-    progress=True,      # progress bars
-    **settings,         # HPD's and the method's settings (None: the default)
+    method: str,  # the matcher's method (dm, dc, dsa, mtt, tesla)
+    real,  # the real data
+    ipc: int,  # images per class
+    seed=0,  # seed of the runs
+    progress=True,  # progress bars
+    **settings,  # HPD's and the method's settings (None: the default)
 ) -> ParamRun:
     "Run H-PD over the generator's spaces; the chosen latents with the run's record and its figure."
     h = HPD(real, method, ipc, seed=seed, progress=progress, **settings)
@@ -247,5 +357,6 @@ def run_hpd(
     cfg = h.config
     cfg['spaces_result'] = [dict(stage=r.stage, best_step=r.best_step, val_accuracy=r.val_accuracy) for r in h.results]
     return ParamRun(syn, h.matcher, n_its, (time.time() - t0) / max(1, n_its), cfg, hpd_plot(h))
+
 
 PARAMS.register(ParamSpec('hpd', 'H-PD: progressive over the generator\'s spaces', run=run_hpd, resumable=False))

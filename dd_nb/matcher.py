@@ -17,16 +17,18 @@ __all__ = ['METHODS', 'Matcher', 'MethodOptions', 'ScoreOptions', 'FiexOptions',
 # %% ../nbs/07_matcher.ipynb #f7e4a5fd
 class Matcher:
     "Base class: `prepare`, `begin_iteration`, `loss`, `after_step`; its own RNG; a per-layer loss breakdown."
+
     name = 'matcher'
     steps_per_iteration = 1
-    learns_lr = False          # True: `loss` also takes the parameterization's learnable student lr (`lr=`)
+    learns_lr = False  # True: `loss` also takes the parameterization's learnable student lr (`lr=`)
+
     def __init__(self, seed=0, device=None, compile='auto'):
         self.seed, self.device, self.compile = seed, torch.device(device or default_device()), compile
         self.g = torch.Generator().manual_seed(seed)
         self.layer_losses: dict = {}
         self.real = None
-        self.skip_update = False   # set by `loss` to veto this step's update (DATM's loss threshold)
-        self.train_filter = None   # optional real → real (PAD's FIEX: drop hard/easy samples from what the matcher sees)
+        self.skip_update = False  # set by `loss` to veto this step's update (DATM's loss threshold)
+        self.train_filter = None  # optional real → real (PAD's FIEX: drop hard/easy samples from what the matcher sees)
 
     def prepare(self, real, ipc):
         "Called once before distillation."
@@ -40,52 +42,72 @@ class Matcher:
             return self.device.type == 'cpu' and os.environ.get('DD_NB_NO_COMPILE') != '1'
         return bool(self.compile)
 
-    def begin_iteration(self, it: int): pass
-    def loss(self, images, labels) -> torch.Tensor: raise NotImplementedError
-    def after_step(self, k: int, images, labels): pass
-    def randint(self, high=2**31 - 1) -> int: return int(torch.randint(high, (1,), generator=self.g))
-    def state_dict(self) -> dict: return {'g': self.g.get_state()}
-    def load_state_dict(self, st): self.g.set_state(st['g'])
-    def config(self) -> dict: return {}
+    def begin_iteration(self, it: int):
+        pass
+
+    def loss(self, images, labels) -> torch.Tensor:
+        raise NotImplementedError
+
+    def after_step(self, k: int, images, labels):
+        pass
+
+    def randint(self, high=2**31 - 1) -> int:
+        return int(torch.randint(high, (1,), generator=self.g))
+
+    def state_dict(self) -> dict:
+        return {'g': self.g.get_state()}
+
+    def load_state_dict(self, st):
+        self.g.set_state(st['g'])
+
+    def config(self) -> dict:
+        return {}
 
 # %% ../nbs/07_matcher.ipynb #1f373f8e
 @dataclass(kw_only=True)
 class MethodOptions:
     "Settings every method has; the ones without a default come from its preset file."
-    iterations: int             # distillation iterations
-    lr_img: float               # learning rate of the synthetic images
-    init: str                   # the set it starts from: 'real' images or 'noise'
-    net: str = 'ConvNet'        # the agent / student network
-    width: int = 128            # its width (ConvNet channels)
+
+    iterations: int  # distillation iterations
+    lr_img: float  # learning rate of the synthetic images
+    init: str  # the set it starts from: 'real' images or 'noise'
+    net: str = 'ConvNet'  # the agent / student network
+    width: int = 128  # its width (ConvNet channels)
 
 # %% ../nbs/07_matcher.ipynb #de9ee1b4
 @dataclass(kw_only=True)
 class ScoreOptions:
     "How real training images are ranked easy → hard by a training-dynamics score (notebook 12; PAD)."
-    score: str = 'el2n'         # the score: el2n, aum or forgetting
-    score_models: int = 5       # networks whose scores are averaged
-    score_epochs: int = 10      # epochs each is trained
-    el2n_epoch: int = 2         # the epoch EL2N is read at
-    score_batch: int = 32       # their batch size
+
+    score: str = 'el2n'  # the score: el2n, aum or forgetting
+    score_models: int = 5  # networks whose scores are averaged
+    score_epochs: int = 10  # epochs each is trained
+    el2n_epoch: int = 2  # the epoch EL2N is read at
+    score_batch: int = 32  # their batch size
 
 # %% ../nbs/07_matcher.ipynb #3cc7a8b8
 @dataclass(kw_only=True)
 class FiexOptions(ScoreOptions):
     "PAD's FIEX for gradient and distribution matching (PAD appendix A.1): drop hard / easy real images."
-    drop_hard: float = 0.0      # fraction of each class's hardest training images never sampled
-    drop_easy: float = 0.0      # fraction of its easiest
+
+    drop_hard: float = 0.0  # fraction of each class's hardest training images never sampled
+    drop_easy: float = 0.0  # fraction of its easiest
 
 # %% ../nbs/07_matcher.ipynb #71513450
 @dataclass
 class MethodSpec:
     "A registered distillation method."
-    name: str                   # as on the command line (`--method NAME`)
-    doc: str                    # one line for `--help`
-    options: type               # a `MethodOptions` dataclass of its settings
-    matcher: Callable           # (real, opts, common, order) -> Matcher
-    protocol: str               # the evaluation protocol its paper reports with
+
+    name: str  # as on the command line (`--method NAME`)
+    doc: str  # one line for `--help`
+    options: type  # a `MethodOptions` dataclass of its settings
+    matcher: Callable  # (real, opts, common, order) -> Matcher
+    protocol: str  # the evaluation protocol its paper reports with
     init: Callable | None = None  # (real, ipc, matcher, opts, seed, pix) -> Pixels; None: real images or noise
-    def __repr__(self): return f'MethodSpec({self.name!r}: {self.doc}; protocol {self.protocol})'
+
+    def __repr__(self):
+        return f'MethodSpec({self.name!r}: {self.doc}; protocol {self.protocol})'
+
 
 METHODS = Registry('method')
 
@@ -93,22 +115,29 @@ METHODS = Registry('method')
 def _rows(g):
     return g.reshape(g.shape[0], -1) if g.dim() > 1 else None
 
+
 def grad_distance(gs, gr, metric='ours', names=None, mask=None):
-    "Distance between synthetic gradients `gs` and real gradients `gr` (lists of tensors); returns (total, per-tensor dict)."
+    """Distance between synthetic gradients `gs` and real gradients `gr` (lists of tensors); returns (total,
+    per-tensor dict)."""
     check_choice('gradient distance', metric, ['ours', 'mse', 'cos', 'idc'])
     names = names or [str(i) for i in range(len(gs))]
     parts = [None] * len(gs)
-    if mask is not None:                       # flat boolean mask over all parameters → per-tensor masks (PAD's FIEM)
+    if mask is not None:  # flat boolean mask over all parameters → per-tensor masks (PAD's FIEM)
         parts, i = [], 0
-        for g in gs: parts.append(mask[i:i + g.numel()].view_as(g)); i += g.numel()
-        gs = [a * m for a, m in zip(gs, parts)]; gr = [b * m for b, m in zip(gr, parts)]
+        for g in gs:
+            parts.append(mask[i : i + g.numel()].view_as(g))
+            i += g.numel()
+        gs = [a * m for a, m in zip(gs, parts)]
+        gr = [b * m for b, m in zip(gr, parts)]
     per = {}
     if metric in ('ours', 'idc'):
         for n, a, b, m in zip(names, gs, gr, parts):
-            if a.dim() == 1 or (metric == 'idc' and a.dim() != 4): continue
+            if a.dim() == 1 or (metric == 'idc' and a.dim() != 4):
+                continue
             ra, rb = _rows(a), _rows(b)
-            live = _rows(m).any(-1) if m is not None else None      # rows with no parameter left are not matched at all
-            if live is not None and not live.any(): continue
+            live = _rows(m).any(-1) if m is not None else None  # rows with no parameter left are not matched at all
+            if live is not None and not live.any():
+                continue
             if metric == 'ours':
                 d = 1 - (ra * rb).sum(-1) / (ra.norm(dim=-1) * rb.norm(dim=-1) + 1e-6)
             else:
@@ -118,34 +147,42 @@ def grad_distance(gs, gr, metric='ours', names=None, mask=None):
     else:
         va, vb = torch.cat([a.reshape(-1) for a in gs]), torch.cat([b.reshape(-1) for b in gr])
         if metric == 'mse':
-            for n, a, b in zip(names, gs, gr): per[n] = ((a - b) ** 2).sum()
+            for n, a, b in zip(names, gs, gr):
+                per[n] = ((a - b) ** 2).sum()
             total = ((va - vb) ** 2).sum()
         else:
             total = 1 - (va * vb).sum() / (va.norm() * vb.norm() + 1e-6)
-            for n, a, b in zip(names, gs, gr): per[n] = ((a * b).sum() / (va.norm() * vb.norm() + 1e-6)).neg()   # total = 1 + Σ per
+            for n, a, b in zip(names, gs, gr):
+                per[n] = ((a * b).sum() / (va.norm() * vb.norm() + 1e-6)).neg()  # total = 1 + Σ per
     return total, per
 
 # %% ../nbs/07_matcher.ipynb #e6ce0d4f
 def n_params(like) -> int:
     "Number of parameters of a module or a list of tensors, or an int passed through."
-    if isinstance(like, int): return like
+    if isinstance(like, int):
+        return like
     ps = like.parameters() if isinstance(like, nn.Module) else like
     return sum(p.numel() for p in ps)
 
+
 def depth_mask(like, alpha) -> torch.Tensor:
     "Flat boolean mask over the parameters of `like` (module, tensors or a count) that drops the first ⌊α·L⌋."
-    if not 0 <= alpha < 1: raise ValueError(f'alpha must be in [0, 1), got {alpha}')
+    if not 0 <= alpha < 1:
+        raise ValueError(f'alpha must be in [0, 1), got {alpha}')
     n = n_params(like)
     m = torch.ones(n, dtype=torch.bool)
-    m[:math.floor(alpha * n + 1e-9)] = False
+    m[: math.floor(alpha * n + 1e-9)] = False
     return m
+
 
 def deep_blocks(net, alpha) -> list:
     "Indices of the feature blocks of `net` that keep at least one parameter when the first ⌊α·L⌋ are dropped."
     sizes = net.block_params()
     cut, start, keep = math.floor(alpha * n_params(net) + 1e-9), 0, []
     for b, s in enumerate(sizes):
-        if start + s > cut: keep.append(b)
+        if start + s > cut:
+            keep.append(b)
         start += s
-    if not keep: raise ValueError(f'alpha={alpha} leaves no feature block to match')
+    if not keep:
+        raise ValueError(f'alpha={alpha} leaves no feature block to match')
     return keep

@@ -21,17 +21,21 @@ __all__ = ['NOTE_KEYS', 'KIND_EXAMPLES', 'preset_file', 'preset', 'preset_source
 # keys of a preset table that are notes, not settings
 NOTE_KEYS = ('source', 'match', 'selection', 'ipc_at_least')
 
+
 def _merge(a: dict, b: dict) -> dict:
     "`b` merged over `a`, table by table."
     out = dict(a)
-    for k, v in b.items(): out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    for k, v in b.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
 
 @functools.cache
 def preset_file(method: str) -> dict:
     "The parsed preset file of `method` (with the file it `extends` merged under it)."
-    path = files('dd_nb')/'presets'/f'{method}.toml'
-    if not path.is_file(): raise FileNotFoundError(f'{method}: no preset file {path}')
+    path = files('dd_nb') / 'presets' / f'{method}.toml'
+    if not path.is_file():
+        raise FileNotFoundError(f'{method}: no preset file {path}')
     data = tomllib.loads(path.read_text())
     parent = data.pop('extends', None)
     return _merge(preset_file(parent), data) if parent else data
@@ -41,26 +45,34 @@ def _tables(method, dataset, ipc) -> list:
     "The preset tables that apply to (method, dataset, ipc), in the order they are applied."
     f = preset_file(method)
     out = [f['official']]
-    out += [t for n, t in sorted(f['official'].get('ipc_at_least', {}).items(), key=lambda kv: int(kv[0])) if ipc >= int(n)]
+    out += [
+        t for n, t in sorted(f['official'].get('ipc_at_least', {}).items(), key=lambda kv: int(kv[0])) if ipc >= int(n)
+    ]
     ds = f.get(dataset, {})
     ipcs = [int(k) for k, v in ds.items() if isinstance(v, dict) and k.isdigit()]
-    if ipc in ipcs: out.append(ds[str(ipc)])
-    elif ipcs and ds.get('match') == 'nearest': out.append(ds[str(min(ipcs, key=lambda i: abs(i - ipc)))])
+    if ipc in ipcs:
+        out.append(ds[str(ipc)])
+    elif ipcs and ds.get('match') == 'nearest':
+        out.append(ds[str(min(ipcs, key=lambda i: abs(i - ipc)))])
     return out
+
 
 def _settings(table: dict) -> dict:
     return {k: v for k, v in table.items() if k not in NOTE_KEYS}
 
+
 def preset(
-    method: str,    # a registered method
-    dataset: str,   # the dataset's name (digits, cifar10, …)
-    ipc: int,       # images per class
+    method: str,  # a registered method
+    dataset: str,  # the dataset's name (digits, cifar10, …)
+    ipc: int,  # images per class
 ) -> dict:
     "The settings for (method, dataset, ipc) from the method's preset file."
     check_choice('method', method, METHODS.names())
     out = {}
-    for t in _tables(method, dataset, ipc): out.update(_settings(t))
+    for t in _tables(method, dataset, ipc):
+        out.update(_settings(t))
     return out
+
 
 def preset_sources(method, dataset, ipc) -> list:
     "Where the values of `preset(method, dataset, ipc)` come from, one line per table applied."
@@ -70,57 +82,85 @@ def preset_sources(method, dataset, ipc) -> list:
 # an example value of each annotated kind, for settings with neither a preset value nor a default
 KIND_EXAMPLES = {'int': 1, 'float': 0.5, 'str': 'a name', 'bool': False, 'tuple': (0,)}
 
-def _kind(f) -> str: return str(f.type).split('|')[0].strip()
+
+def _kind(f) -> str:
+    return str(f.type).split('|')[0].strip()
+
 
 def setting_like(options, key, preset_value=None):
-    "An example of the kind of value `key` takes: its preset value, else its default, else one of its annotation's kind."
-    if preset_value is not None: return preset_value
+    """An example of the kind of value `key` takes: its preset value, else its default, else one of its annotation's
+    kind."""
+    if preset_value is not None:
+        return preset_value
     f = {f.name: f for f in fields(options)}[key]
-    if f.default is not MISSING and f.default is not None: return f.default
+    if f.default is not MISSING and f.default is not None:
+        return f.default
     return KIND_EXAMPLES.get(_kind(f))
 
 # %% ../nbs/16_methods.ipynb #4e97e095
 def check_setting(
-    method: str,    # the method (for the message)
-    key: str,       # the setting
-    value,          # its value
-    like,           # the preset's value, or an example of its kind (`setting_like`)
+    method: str,  # the method (for the message)
+    key: str,  # the setting
+    value,  # its value
+    like,  # the preset's value, or an example of its kind (`setting_like`)
 ):
     """`value` for setting `key`, checked against `like`: a bool for a bool, a finite number for a number (an integer
     for an integer, positive for a positive one), a string for a string, a sequence for a tuple. `like` None takes
     anything. One clear `ValueError` otherwise, before any work starts."""
-    if like is None or value is None: return value
-    def bad(what): return ValueError(f'{method}: --set {key}={value!r}: {key} must be {what} (preset {like!r})')
+    if like is None or value is None:
+        return value
+
+    def bad(what):
+        return ValueError(f'{method}: --set {key}={value!r}: {key} must be {what} (preset {like!r})')
+
     if isinstance(like, bool):
-        if not isinstance(value, bool): raise bad('True or False')
+        if not isinstance(value, bool):
+            raise bad('True or False')
     elif isinstance(like, (int, float)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)): raise bad('a number')
-        if not math.isfinite(value): raise bad('a finite number')
-        if isinstance(like, int) and value != int(value): raise bad('a whole number')
-        if like > 0 and value <= 0: raise bad('positive')
-        if value < 0: raise bad('at least 0')
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad('a number')
+        if not math.isfinite(value):
+            raise bad('a finite number')
+        if isinstance(like, int) and value != int(value):
+            raise bad('a whole number')
+        if like > 0 and value <= 0:
+            raise bad('positive')
+        if value < 0:
+            raise bad('at least 0')
         return int(value) if isinstance(like, int) else value
     elif isinstance(like, str):
-        if not isinstance(value, str): raise bad('a name')
+        if not isinstance(value, str):
+            raise bad('a name')
     elif isinstance(like, (tuple, list)):
-        if not isinstance(value, (tuple, list)): raise bad('a tuple such as (1, 2)')
+        if not isinstance(value, (tuple, list)):
+            raise bad('a tuple such as (1, 2)')
     return value
 
 # %% ../nbs/16_methods.ipynb #1b5d091c
-def _tuples(v): return tuple(_tuples(x) for x in v) if isinstance(v, (list, tuple)) else v
+def _tuples(v):
+    return tuple(_tuples(x) for x in v) if isinstance(v, (list, tuple)) else v
+
 
 def make_options(
-    method: str,    # a registered method
-    settings: dict, # every setting, preset and overrides together
+    method: str,  # a registered method
+    settings: dict,  # every setting, preset and overrides together
 ):
     "The method's options dataclass from `settings`: TOML arrays as tuples, integers as floats where floats are due."
     spec = METHODS[method]
     kinds = {f.name: _kind(f) for f in fields(spec.options)}
-    conv = {k: _tuples(v) if kinds[k] == 'tuple' else float(v) if kinds[k] == 'float' and isinstance(v, int)
-            and not isinstance(v, bool) else v for k, v in settings.items()}
+    conv = {
+        k: _tuples(v)
+        if kinds[k] == 'tuple'
+        else float(v)
+        if kinds[k] == 'float' and isinstance(v, int) and not isinstance(v, bool)
+        else v
+        for k, v in settings.items()
+    }
     missing = [f.name for f in fields(spec.options) if f.default is MISSING and f.name not in conv]
-    if missing: raise ValueError(f'{method}: the preset gives no {", ".join(missing)} (set it with --set)')
+    if missing:
+        raise ValueError(f'{method}: the preset gives no {", ".join(missing)} (set it with --set)')
     return spec.options(**conv)
+
 
 def method_settings(method) -> list:
     "The names of every setting of `method`."
@@ -128,24 +168,34 @@ def method_settings(method) -> list:
 
 # %% ../nbs/16_methods.ipynb #84e2eb79
 def _difficulty_order(real, o, common):
-    "Per class, training positions easy → hard by the configured training score (cached; seed 0: a property of the data)."
-    scores = TrainingScores.cached(real, models=o.score_models, epochs=o.score_epochs, el2n_epoch=o.el2n_epoch,
-                                   batch=o.score_batch, net=common['net'], width=common['width'], device=common['device'])
+    """Per class, training positions easy → hard by the configured training score (cached; seed 0: a property of the
+    data)."""
+    scores = TrainingScores.cached(
+        real,
+        models=o.score_models,
+        epochs=o.score_epochs,
+        el2n_epoch=o.el2n_epoch,
+        batch=o.score_batch,
+        net=common['net'],
+        width=common['width'],
+        device=common['device'],
+    )
     return scores.order(real, o.score)
 
 # %% ../nbs/16_methods.ipynb #276203db
 def build(
-    method: str,            # a registered method
-    real,                   # the real data (`RealData`)
-    ipc: int,               # images per class
-    seed=0,                 # seed of the initial set and of the matcher's networks
-    device=None,            # where to run (default: CUDA when present)
+    method: str,  # a registered method
+    real,  # the real data (`RealData`)
+    ipc: int,  # images per class
+    seed=0,  # seed of the initial set and of the matcher's networks
+    device=None,  # where to run (default: CUDA when present)
     param: str = 'pixels',  # a registered parameterization
-    **overrides,            # settings over the preset (None: the preset's)
+    **overrides,  # settings over the preset (None: the preset's)
 ) -> tuple:
     "(parameterization, matcher, iterations, config) for a method on `real` at `ipc`, preset + overrides."
     spec = METHODS[method]
-    if param != 'pixels': return PARAMS[param].build(method, real, ipc, seed=seed, device=device, **overrides)
+    if param != 'pixels':
+        return PARAMS[param].build(method, real, ipc, seed=seed, device=device, **overrides)
     base = preset(method, real.name, ipc)
     given = {k: v for k, v in overrides.items() if v is not None}
     names = method_settings(method)
@@ -160,11 +210,14 @@ def build(
     common = dict(seed=seed, device=device, net=o.net, width=o.width)
     order = functools.cache(lambda: _difficulty_order(real, o, common))
     drop = getattr(o, 'drop_hard', 0.0) or getattr(o, 'drop_easy', 0.0)
-    if drop: order()
+    if drop:
+        order()
     matcher = spec.matcher(real, o, common, order)
-    if drop:              # FIEX for gradient / distribution matching: what the matcher samples
+    if drop:  # FIEX for gradient / distribution matching: what the matcher samples
         matcher.train_filter = lambda r: filter_train(r, order(), o.drop_hard, o.drop_easy)
     pix = dict(lr_img=o.lr_img, **({'syn_lr': o.syn_lr, 'lr_lr': o.lr_lr} if hasattr(o, 'syn_lr') else {}))
-    if spec.init is not None: px = spec.init(real, ipc, matcher, o, seed, pix)
-    else: px = Pixels.from_real(real, ipc, init=o.init, seed=seed, **pix)
+    if spec.init is not None:
+        px = spec.init(real, ipc, matcher, o, seed, pix)
+    else:
+        px = Pixels.from_real(real, ipc, init=o.init, seed=seed, **pix)
     return px, matcher, o.iterations, {'method': method, 'ipc': ipc, 'seed': seed, **asdict(o)}

@@ -15,23 +15,35 @@ __all__ = ['NETS', 'make_norm', 'make_act', 'ConvNet', 'AlexNet', 'VGG11', 'Basi
 def make_norm(norm, c, hw):
     "Normalisation layer by DC-benchmark name."
     check_choice('norm', norm, ['instancenorm', 'batchnorm', 'layernorm', 'groupnorm', 'none'])
-    if norm == 'instancenorm': return nn.GroupNorm(c, c, affine=True)
-    if norm == 'batchnorm': return nn.BatchNorm2d(c)
-    if norm == 'layernorm': return nn.LayerNorm([c, *hw])
-    if norm == 'groupnorm': return nn.GroupNorm(4, c, affine=True)
+    if norm == 'instancenorm':
+        return nn.GroupNorm(c, c, affine=True)
+    if norm == 'batchnorm':
+        return nn.BatchNorm2d(c)
+    if norm == 'layernorm':
+        return nn.LayerNorm([c, *hw])
+    if norm == 'groupnorm':
+        return nn.GroupNorm(4, c, affine=True)
     return nn.Identity()
+
 
 def make_act(act):
     "Activation by DC-benchmark name (never in-place)."
     check_choice('activation', act, ['relu', 'sigmoid', 'leakyrelu', 'swish'])
     return {'relu': nn.ReLU, 'sigmoid': nn.Sigmoid, 'swish': nn.SiLU}.get(act, lambda: nn.LeakyReLU(0.01))()
 
-def _conv_out(hw, k, pad, stride=1): return tuple((s + 2 * pad - k) // stride + 1 for s in hw)
+
+def _conv_out(hw, k, pad, stride=1):
+    return tuple((s + 2 * pad - k) // stride + 1 for s in hw)
+
 
 class _Net(nn.Module):
     "Base: `features` → flatten → `classifier`; `embed` gives the flattened features."
-    def embed(self, x): return self.features(x).flatten(1)
-    def forward(self, x): return self.classifier(self.embed(x))
+
+    def embed(self, x):
+        return self.features(x).flatten(1)
+
+    def forward(self, x):
+        return self.classifier(self.embed(x))
 
     def _blocks(self) -> list:
         "The feature extractor as blocks of modules; a block ends where the next convolution or linear layer starts."
@@ -39,7 +51,8 @@ class _Net(nn.Module):
             raise ValueError(f'{type(self).__name__} has no sequential feature extractor to split into blocks')
         blocks = []
         for m in self.features:
-            if isinstance(m, (nn.Conv2d, nn.Linear)) or not blocks: blocks.append([])
+            if isinstance(m, (nn.Conv2d, nn.Linear)) or not blocks:
+                blocks.append([])
             blocks[-1].append(m)
         return blocks
 
@@ -47,7 +60,8 @@ class _Net(nn.Module):
         "The output of every feature block (the last one is `embed(x)` before flattening)."
         outs = []
         for block in self._blocks():
-            for m in block: x = m(x)
+            for m in block:
+                x = m(x)
             outs.append(x)
         return outs
 
@@ -58,17 +72,23 @@ class _Net(nn.Module):
 # %% ../nbs/02_nets.ipynb #9e460d5a
 class ConvNet(_Net):
     "The DC-benchmark ConvNet: `depth` × (conv3×3 → norm → act → pool), then a linear classifier."
-    def __init__(self, channels, num_classes, im_size, width=128, depth=3, act='relu', norm='instancenorm', pooling='avgpooling'):
+
+    def __init__(
+        self, channels, num_classes, im_size, width=128, depth=3, act='relu', norm='instancenorm', pooling='avgpooling'
+    ):
         super().__init__()
         check_choice('pooling', pooling, ['avgpooling', 'maxpooling', 'none'])
         layers, c, hw = [], channels, tuple(im_size)
         for d in range(depth):
             pad = 3 if channels == 1 and d == 0 else 1
-            layers.append(nn.Conv2d(c, width, 3, padding=pad)); hw = _conv_out(hw, 3, pad)
-            if norm != 'none': layers.append(make_norm(norm, width, hw))
+            layers.append(nn.Conv2d(c, width, 3, padding=pad))
+            hw = _conv_out(hw, 3, pad)
+            if norm != 'none':
+                layers.append(make_norm(norm, width, hw))
             layers.append(make_act(act))
             if pooling != 'none' and min(hw) >= 2:
-                layers.append(nn.AvgPool2d(2, 2) if pooling == 'avgpooling' else nn.MaxPool2d(2, 2)); hw = (hw[0] // 2, hw[1] // 2)
+                layers.append(nn.AvgPool2d(2, 2) if pooling == 'avgpooling' else nn.MaxPool2d(2, 2))
+                hw = (hw[0] // 2, hw[1] // 2)
             c = width
         self.features, self.feat_shape = nn.Sequential(*layers), (c, *hw)
         self.classifier = nn.Linear(c * hw[0] * hw[1], num_classes)
@@ -76,75 +96,117 @@ class ConvNet(_Net):
 # %% ../nbs/02_nets.ipynb #b5e52d02
 class AlexNet(_Net):
     "DC-benchmark AlexNet for small images (optionally with BatchNorm after each conv)."
+
     def __init__(self, channels, num_classes, im_size, bn=False):
         super().__init__()
-        spec = [(128, 5, 4 if channels == 1 else 2, True), (192, 5, 2, True), (256, 3, 1, False), (192, 3, 1, False), (192, 3, 1, True)]
+        spec = [
+            (128, 5, 4 if channels == 1 else 2, True),
+            (192, 5, 2, True),
+            (256, 3, 1, False),
+            (192, 3, 1, False),
+            (192, 3, 1, True),
+        ]
         layers, c, hw = [], channels, tuple(im_size)
         for out, k, pad, pool in spec:
-            layers.append(nn.Conv2d(c, out, k, padding=pad)); hw = _conv_out(hw, k, pad)
-            if bn: layers.append(nn.BatchNorm2d(out))
+            layers.append(nn.Conv2d(c, out, k, padding=pad))
+            hw = _conv_out(hw, k, pad)
+            if bn:
+                layers.append(nn.BatchNorm2d(out))
             layers.append(nn.ReLU())
-            if pool and min(hw) >= 2: layers.append(nn.MaxPool2d(2, 2)); hw = (hw[0] // 2, hw[1] // 2)
+            if pool and min(hw) >= 2:
+                layers.append(nn.MaxPool2d(2, 2))
+                hw = (hw[0] // 2, hw[1] // 2)
             c = out
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c * hw[0] * hw[1], num_classes)
 
+
 class VGG11(_Net):
     "DC-benchmark VGG11 (instance norm by default, or BatchNorm)."
+
     cfg = [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M']
+
     def __init__(self, channels, num_classes, im_size, norm='instancenorm'):
         super().__init__()
         layers, c, hw = [], channels, tuple(im_size)
         for i, v in enumerate(self.cfg):
             if v == 'M':
-                if min(hw) >= 2: layers.append(nn.MaxPool2d(2, 2)); hw = (hw[0] // 2, hw[1] // 2)
+                if min(hw) >= 2:
+                    layers.append(nn.MaxPool2d(2, 2))
+                    hw = (hw[0] // 2, hw[1] // 2)
                 continue
             pad = 3 if channels == 1 and i == 0 else 1
-            layers += [nn.Conv2d(c, v, 3, padding=pad)]; hw = _conv_out(hw, 3, pad)
-            layers += [make_norm(norm, v, hw), nn.ReLU()]; c = v
+            layers += [nn.Conv2d(c, v, 3, padding=pad)]
+            hw = _conv_out(hw, 3, pad)
+            layers += [make_norm(norm, v, hw), nn.ReLU()]
+            c = v
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c * hw[0] * hw[1], num_classes)
 
+
 class BasicBlock(nn.Module):
     "ResNet basic block with a 1×1-conv shortcut when the shape changes."
+
     def __init__(self, cin, cout, stride, norm):
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False); self.bn1 = make_norm(norm, cout, (1, 1))
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False); self.bn2 = make_norm(norm, cout, (1, 1))
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = make_norm(norm, cout, (1, 1))
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = make_norm(norm, cout, (1, 1))
         self.shortcut = nn.Sequential()
         if stride != 1 or cin != cout:
             self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), make_norm(norm, cout, (1, 1)))
+
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
+
 class ResNet18(_Net):
     "CIFAR-style ResNet18 (stride-1 stem), instance norm by default or BatchNorm."
+
     def __init__(self, channels, num_classes, im_size, norm='instancenorm'):
         super().__init__()
         check_choice('ResNet norm', norm, ['instancenorm', 'batchnorm'])
         layers, c = [nn.Conv2d(channels, 64, 3, 1, 1, bias=False), make_norm(norm, 64, (1, 1)), nn.ReLU()], 64
         for width, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
-            layers += [BasicBlock(c, width, stride, norm), BasicBlock(width, width, 1, norm)]; c = width
+            layers += [BasicBlock(c, width, stride, norm), BasicBlock(width, width, 1, norm)]
+            c = width
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1))
         self.classifier = nn.Linear(512, num_classes)
 
+
 class LeNet(_Net):
     "DC-benchmark LeNet (second conv padded on inputs under 16 px)."
+
     def __init__(self, channels, num_classes, im_size):
         super().__init__()
-        hw = _conv_out(tuple(im_size), 5, 2 if channels == 1 else 0); hw = (hw[0] // 2, hw[1] // 2)
+        hw = _conv_out(tuple(im_size), 5, 2 if channels == 1 else 0)
+        hw = (hw[0] // 2, hw[1] // 2)
         pad2 = 2 if min(im_size) < 16 else 0
-        hw = _conv_out(hw, 5, pad2); hw = (hw[0] // 2, hw[1] // 2)
-        self.features = nn.Sequential(nn.Conv2d(channels, 6, 5, padding=2 if channels == 1 else 0), nn.ReLU(), nn.MaxPool2d(2, 2),
-                                      nn.Conv2d(6, 16, 5, padding=pad2), nn.ReLU(), nn.MaxPool2d(2, 2))
-        self.classifier = nn.Sequential(nn.Linear(16 * hw[0] * hw[1], 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, num_classes))
+        hw = _conv_out(hw, 5, pad2)
+        hw = (hw[0] // 2, hw[1] // 2)
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, 6, 5, padding=2 if channels == 1 else 0),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),
+            nn.Conv2d(6, 16, 5, padding=pad2),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Linear(16 * hw[0] * hw[1], 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, num_classes)
+        )
+
 
 class MLP(_Net):
     "Two hidden layers of 128 units."
+
     def __init__(self, channels, num_classes, im_size):
         super().__init__()
-        self.features = nn.Sequential(nn.Flatten(), nn.Linear(channels * im_size[0] * im_size[1], 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU())
+        self.features = nn.Sequential(
+            nn.Flatten(), nn.Linear(channels * im_size[0] * im_size[1], 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU()
+        )
         self.classifier = nn.Linear(128, num_classes)
 
 # %% ../nbs/02_nets.ipynb #5b5f8cb9
@@ -164,33 +226,56 @@ NETS = {
     'MLP': lambda c, n, s, **kw: MLP(c, n, s),
 }
 
-def get_net(name, channels, num_classes, im_size, width=128, depth=3, norm='instancenorm', act='relu',
-            pooling='avgpooling', seed=None, device=None) -> nn.Module:
-    "A fresh network by DC-benchmark name; `seed` makes its initialisation reproducible. ConvNet options apply to ConvNets."
+
+def get_net(
+    name,
+    channels,
+    num_classes,
+    im_size,
+    width=128,
+    depth=3,
+    norm='instancenorm',
+    act='relu',
+    pooling='avgpooling',
+    seed=None,
+    device=None,
+) -> nn.Module:
+    """A fresh network by DC-benchmark name; `seed` makes its initialisation reproducible. ConvNet options apply to
+    ConvNets."""
     check_choice('network', name, NETS)
-    if seed is not None: torch.manual_seed(seed)
-    net = NETS[name](channels, num_classes, tuple(im_size), width=width, depth=depth, norm=norm, act=act, pooling=pooling)
+    if seed is not None:
+        torch.manual_seed(seed)
+    net = NETS[name](
+        channels, num_classes, tuple(im_size), width=width, depth=depth, norm=norm, act=act, pooling=pooling
+    )
     return net.to(device) if device is not None else net
 
 # %% ../nbs/02_nets.ipynb #c1bb6265
 def flat_params(params) -> torch.Tensor:
     "One flat vector from a module or a list of tensors (in `parameters()` order)."
-    if isinstance(params, nn.Module): params = list(params.parameters())
+    if isinstance(params, nn.Module):
+        params = list(params.parameters())
     return torch.cat([p.reshape(-1) for p in params])
+
 
 def unflatten(vec, like) -> list:
     "Split flat `vec` into tensors shaped like `like` (a module or a list of tensors)."
-    if isinstance(like, nn.Module): like = list(like.parameters())
+    if isinstance(like, nn.Module):
+        like = list(like.parameters())
     n = sum(p.numel() for p in like)
-    if n != vec.numel(): raise ValueError(f'vector has {vec.numel()} numbers, the parameters {n}')
+    if n != vec.numel():
+        raise ValueError(f'vector has {vec.numel()} numbers, the parameters {n}')
     out, i = [], 0
     for p in like:
-        out.append(vec[i:i + p.numel()].view_as(p)); i += p.numel()
+        out.append(vec[i : i + p.numel()].view_as(p))
+        i += p.numel()
     return out
+
 
 def param_table(net: nn.Module) -> list:
     "(name, shape, start, end) of every parameter in the flat vector, shallow → deep."
     rows, i = [], 0
     for n, p in net.named_parameters():
-        rows.append((n, tuple(p.shape), i, i + p.numel())); i += p.numel()
+        rows.append((n, tuple(p.shape), i, i + p.numel()))
+        i += p.numel()
     return rows

@@ -19,30 +19,43 @@ __all__ = ['DataScheduler', 'filter_train', 'difficulty_plot', 'schedule_plot', 
 def _digest(order) -> str:
     return hashlib.sha256(torch.cat([torch.as_tensor(o).long() for o in order]).numpy().tobytes()).hexdigest()[:16]
 
+
 class DataScheduler:
-    "PAD's expert-training curriculum: per class the easiest `init_ratio` first, harder samples added until `add_end_epoch`, easy ones removed at `removals`."
+    """PAD's expert-training curriculum: per class the easiest `init_ratio` first, harder samples added until
+    `add_end_epoch`, easy ones removed at `removals`."""
+
     name = 'pad'
+
     def __init__(self, order: list, init_ratio=0.75, add_end_epoch=20, removals=((40, 0.1),)):
-        if not 0 < init_ratio <= 1: raise ValueError(f'init_ratio must be in (0, 1], got {init_ratio}')
-        if add_end_epoch < 0: raise ValueError(f'add_end_epoch must be >= 0, got {add_end_epoch}')
+        if not 0 < init_ratio <= 1:
+            raise ValueError(f'init_ratio must be in (0, 1], got {init_ratio}')
+        if add_end_epoch < 0:
+            raise ValueError(f'add_end_epoch must be >= 0, got {add_end_epoch}')
         removals = sorted((int(e), float(r)) for e, r in removals)
         for e, r in removals:
-            if not 0 <= r < 1: raise ValueError(f'a removal ratio must be in [0, 1), got {r}')
-            if e < add_end_epoch: raise ValueError(f'easy samples are removed after all are added: removal epoch {e} < add_end_epoch {add_end_epoch}')
-        if not order or any(len(o) == 0 for o in order): raise ValueError('order needs at least one sample per class')
+            if not 0 <= r < 1:
+                raise ValueError(f'a removal ratio must be in [0, 1), got {r}')
+            if e < add_end_epoch:
+                raise ValueError(
+                    f'easy samples are removed after all are added: removal epoch {e} < add_end_epoch {add_end_epoch}'
+                )
+        if not order or any(len(o) == 0 for o in order):
+            raise ValueError('order needs at least one sample per class')
         self.order = [torch.as_tensor(o).long() for o in order]
         self.init_ratio, self.add_end_epoch, self.removals = float(init_ratio), int(add_end_epoch), removals
 
     def keep_fraction(self, epoch) -> float:
         "Fraction of each class (from the easy end) in the set at `epoch`, before removals."
-        if epoch >= self.add_end_epoch: return 1.0
+        if epoch >= self.add_end_epoch:
+            return 1.0
         return self.init_ratio + (1 - self.init_ratio) * epoch / self.add_end_epoch
 
     def removed_fraction(self, epoch) -> float:
         "Fraction of each class removed from the easy end at `epoch`."
         r = 0.0
         for e, f in self.removals:
-            if epoch >= e: r = f
+            if epoch >= e:
+                r = f
         return r
 
     def class_range(self, n, epoch) -> tuple:
@@ -62,8 +75,13 @@ class DataScheduler:
         return [sum(hi - lo for lo, hi in (self.class_range(len(o), e) for o in self.order)) for e in range(epochs)]
 
     def config(self) -> dict:
-        return dict(name=self.name, init_ratio=self.init_ratio, add_end_epoch=self.add_end_epoch,
-                    removals=[list(r) for r in self.removals], order=_digest(self.order))
+        return dict(
+            name=self.name,
+            init_ratio=self.init_ratio,
+            add_end_epoch=self.add_end_epoch,
+            removals=[list(r) for r in self.removals],
+            order=_digest(self.order),
+        )
 
     @classmethod
     def from_scores(cls, real, scores: TrainingScores, key='el2n', **kw) -> 'DataScheduler':
@@ -72,17 +90,25 @@ class DataScheduler:
 
 # %% ../nbs/13_pad.ipynb #31f01ef7
 def filter_train(real, order: list, drop_hard=0.0, drop_easy=0.0):
-    "`real` with the hardest `drop_hard` and easiest `drop_easy` fraction of every class removed from its training split."
+    """`real` with the hardest `drop_hard` and easiest `drop_easy` fraction of every class removed from its training
+    split."""
     if not (0 <= drop_hard < 1 and 0 <= drop_easy < 1 and drop_hard + drop_easy < 1):
         raise ValueError(f'need 0 <= drop_hard, drop_easy and drop_hard + drop_easy < 1, got {drop_hard}, {drop_easy}')
     keep = []
     for o in order:
-        n = len(o); lo, hi = math.floor(drop_easy * n + 1e-9), n - math.floor(drop_hard * n + 1e-9)
-        keep.append(o[lo:max(hi, lo + 1)])
-    return real.subset_train(torch.cat(keep).sort().values, note=dict(drop_hard=drop_hard, drop_easy=drop_easy, order=_digest(order)))
+        n = len(o)
+        lo, hi = math.floor(drop_easy * n + 1e-9), n - math.floor(drop_hard * n + 1e-9)
+        keep.append(o[lo : max(hi, lo + 1)])
+    return real.subset_train(
+        torch.cat(keep).sort().values, note=dict(drop_hard=drop_hard, drop_easy=drop_easy, order=_digest(order))
+    )
 
 # %% ../nbs/13_pad.ipynb #a796111d
-from .matcher import n_params, depth_mask, deep_blocks    # defined beside the matcher interface (notebook 07): every matcher uses them
+from dd_nb.matcher import (
+    n_params,
+    depth_mask,
+    deep_blocks,
+)  # defined beside the matcher interface (notebook 07): every matcher uses them
 
 # %% ../nbs/13_pad.ipynb #a63aa102
 def difficulty_plot(real, scores: TrainingScores, scheduler: DataScheduler | None = None, key='el2n', ax=None):
@@ -92,44 +118,70 @@ def difficulty_plot(real, scores: TrainingScores, scheduler: DataScheduler | Non
     ax = ax or plt.subplots(figsize=(max(6, 0.6 * real.num_classes), 3))[1]
     ax.boxplot(groups, showfliers=True, flierprops=dict(markersize=2))
     ax.set_xticks(range(1, real.num_classes + 1), [str(c) for c in real.classes])
-    ax.set_ylabel(f'{key} (higher = harder)'); ax.set_xlabel('class')
+    ax.set_ylabel(f'{key} (higher = harder)')
+    ax.set_xlabel('class')
     if scheduler is not None:
         for c, o in enumerate(scheduler.order):
             s = d[o]
             hi = scheduler.class_range(len(o), 0)[1]
-            if hi < len(o): ax.hlines(s[hi - 1], c + 0.6, c + 1.4, color='tab:red', lw=1.5, label='initial set ends' if c == 0 else None)
+            if hi < len(o):
+                ax.hlines(
+                    s[hi - 1], c + 0.6, c + 1.4, color='tab:red', lw=1.5, label='initial set ends' if c == 0 else None
+                )
             lo = max((scheduler.class_range(len(o), e)[0] for e, _ in scheduler.removals), default=0)
-            if lo > 0: ax.hlines(s[lo - 1], c + 0.6, c + 1.4, color='tab:green', lw=1.5, label='easy samples removed below' if c == 0 else None)
+            if lo > 0:
+                ax.hlines(
+                    s[lo - 1],
+                    c + 0.6,
+                    c + 1.4,
+                    color='tab:green',
+                    lw=1.5,
+                    label='easy samples removed below' if c == 0 else None,
+                )
         ax.legend(fontsize=8, loc='upper right')
     return ax
+
 
 def schedule_plot(scheduler: DataScheduler, epochs, ax=None):
     "Training-set size per expert epoch under the scheduler."
     ax = ax or plt.subplots(figsize=(5, 2.6))[1]
     ax.step(range(epochs), scheduler.sizes(epochs), where='post')
     ax.axvline(scheduler.add_end_epoch, ls=':', c='gray')
-    for e, _ in scheduler.removals: ax.axvline(e, ls='--', c='tab:green')
-    ax.set_xlabel('expert epoch'); ax.set_ylabel('training samples'); ax.set_title('PAD data scheduler')
+    for e, _ in scheduler.removals:
+        ax.axvline(e, ls='--', c='tab:green')
+    ax.set_xlabel('expert epoch')
+    ax.set_ylabel('training samples')
+    ax.set_title('PAD data scheduler')
     return ax
 
 # %% ../nbs/13_pad.ipynb #8b3746e2
 @dataclass(kw_only=True)
 class PADOptions(DATMOptions, ScoreOptions):
     "PAD's settings: DATM's, the score that ranks the real images, and the experts' data schedule."
-    init_ratio: float                   # IR: the easiest fraction the experts start with
-    add_end_epoch: int                  # AEE: the epoch by which all the data is added
-    removals: tuple                     # ((epoch, fraction), …): the easiest fraction removed from an epoch on
+
+    init_ratio: float  # IR: the easiest fraction the experts start with
+    add_end_epoch: int  # AEE: the epoch by which all the data is added
+    removals: tuple  # ((epoch, fraction), …): the easiest fraction removed from an epoch on
 
 # %% ../nbs/13_pad.ipynb #672cd42e
 def pad_matcher(
-    real,               # the real data
-    o: PADOptions,      # the settings
-    common: dict,       # seed, device, net, width
-    order=None,         # () -> per class, training positions easy → hard
+    real,  # the real data
+    o: PADOptions,  # the settings
+    common: dict,  # seed, device, net, width
+    order=None,  # () -> per class, training positions easy → hard
 ):
     "DATM's matcher over experts trained on PAD's scheduled data."
     sched = DataScheduler(order(), init_ratio=o.init_ratio, add_end_epoch=o.add_end_epoch, removals=o.removals)
     return trajectory_matcher(real, o, common, name='pad', scheduler=sched)
 
-METHODS.register(MethodSpec('pad', 'prioritize alignment in dataset distillation (Li et al., 2024)', PADOptions,
-                            pad_matcher, 'datm', init=datm_pixels))
+
+METHODS.register(
+    MethodSpec(
+        'pad',
+        'prioritize alignment in dataset distillation (Li et al., 2024)',
+        PADOptions,
+        pad_matcher,
+        'datm',
+        init=datm_pixels,
+    )
+)

@@ -16,66 +16,113 @@ __all__ = ['PARAMS', 'Parameterization', 'Pixels', 'ParamSpec', 'ParamRun']
 # %% ../nbs/06_param.ipynb #3b5b8b14
 class Parameterization(nn.Module):
     "Base: `forward() -> (images, labels)`; `param_groups()` for the optimiser; `storage_floats()`."
-    def param_groups(self) -> list: raise NotImplementedError
-    def storage_floats(self) -> int: return sum(p.numel() for p in self.parameters())
+
+    def param_groups(self) -> list:
+        raise NotImplementedError
+
+    def storage_floats(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
     @property
-    def lr(self): return None
+    def lr(self):
+        return None
+
     def to_distilled(self, real=None, **manifest) -> DistilledSet:
-        with torch.no_grad(): x, y = self()
-        return DistilledSet.create(x, y, real, lr=None if self.lr is None else self.lr.detach(), state=self.extra_state(), **manifest)
-    def extra_state(self) -> dict: return {}
+        with torch.no_grad():
+            x, y = self()
+        return DistilledSet.create(
+            x, y, real, lr=None if self.lr is None else self.lr.detach(), state=self.extra_state(), **manifest
+        )
+
+    def extra_state(self) -> dict:
+        return {}
+
     def finalize(self, real) -> 'Parameterization':
         "After distillation: the set to save (HMN prunes itself into its budget here); by default itself."
         return self
+
     def notes(self) -> dict:
         "What `finalize` did, for the run's config (e.g. HMN's pruning); by default nothing."
         return {}
 
+
 class Pixels(Parameterization):
     "Synthetic images as free pixels (class-ordered), optional learnable soft labels and student lr."
-    def __init__(self, images, labels, lr_img=0.1, momentum_img=0.5, syn_lr=None, lr_lr=1e-5, learn_labels=False,
-                 lr_label=2.0, momentum_label=0.9):
+
+    def __init__(
+        self,
+        images,
+        labels,
+        lr_img=0.1,
+        momentum_img=0.5,
+        syn_lr=None,
+        lr_lr=1e-5,
+        learn_labels=False,
+        lr_label=2.0,
+        momentum_label=0.9,
+    ):
         super().__init__()
         self.images = nn.Parameter(images.detach().clone().float())
         if learn_labels:
-            if labels.dim() != 2: raise ValueError('learnable labels must be soft (N, classes) logits')
+            if labels.dim() != 2:
+                raise ValueError('learnable labels must be soft (N, classes) logits')
             self.labels = nn.Parameter(labels.detach().clone().float())
-        else: self.register_buffer('labels', labels.detach().clone())
+        else:
+            self.register_buffer('labels', labels.detach().clone())
         self.syn_lr = nn.Parameter(torch.tensor(float(syn_lr))) if syn_lr is not None else None
-        self.hp = dict(lr_img=lr_img, momentum_img=momentum_img, lr_lr=lr_lr, lr_label=lr_label, momentum_label=momentum_label)
+        self.hp = dict(
+            lr_img=lr_img, momentum_img=momentum_img, lr_lr=lr_lr, lr_label=lr_label, momentum_label=momentum_label
+        )
 
     @classmethod
     def from_real(cls, real, ipc, init='real', seed=0, **kw):
         "`ipc` images per class initialised from random real training images or Gaussian noise."
         x, y = real.random_subset(ipc, seed=seed)
-        if init == 'noise': x = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
-        elif init != 'real': raise ValueError(f"unknown init {init!r}; choose one of: real, noise")
+        if init == 'noise':
+            x = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
+        elif init != 'real':
+            raise ValueError(f"unknown init {init!r}; choose one of: real, noise")
         return cls(x, y, **kw)
 
-    def forward(self): return self.images, self.labels
+    def forward(self):
+        return self.images, self.labels
+
     @property
-    def lr(self): return self.syn_lr
+    def lr(self):
+        return self.syn_lr
 
     def param_groups(self):
         h = self.hp
         groups = [dict(params=[self.images], lr=h['lr_img'], momentum=h['momentum_img'], name='images')]
-        if isinstance(self.labels, nn.Parameter): groups.append(dict(params=[self.labels], lr=h['lr_label'], momentum=h['momentum_label'], name='labels'))
-        if self.syn_lr is not None: groups.append(dict(params=[self.syn_lr], lr=h['lr_lr'], momentum=0.5, name='lr'))
+        if isinstance(self.labels, nn.Parameter):
+            groups.append(dict(params=[self.labels], lr=h['lr_label'], momentum=h['momentum_label'], name='labels'))
+        if self.syn_lr is not None:
+            groups.append(dict(params=[self.syn_lr], lr=h['lr_lr'], momentum=0.5, name='lr'))
         return groups
 
     def storage_floats(self):
-        return self.images.numel() + (self.labels.numel() if isinstance(self.labels, nn.Parameter) else 0) + (1 if self.syn_lr is not None else 0)
+        return (
+            self.images.numel()
+            + (self.labels.numel() if isinstance(self.labels, nn.Parameter) else 0)
+            + (1 if self.syn_lr is not None else 0)
+        )
 
 # %% ../nbs/06_param.ipynb #a03105b8
 @dataclass
 class ParamSpec:
     "A registered parameterization and its lifecycle."
-    name: str                       # as on the command line (`--param NAME`)
-    doc: str                        # one line for `--help`
-    build: Callable | None = None   # (method, real, ipc, seed, device, iterations, **settings) -> (param, matcher, its, cfg)
-    run: Callable | None = None     # its own loop: (method, real, ipc, seed, progress, iterations, **settings) -> ParamRun
-    resumable: bool = True          # whether `--resume` can continue a run
-    def __repr__(self): return f'ParamSpec({self.name!r}: {self.doc})'
+
+    name: str  # as on the command line (`--param NAME`)
+    doc: str  # one line for `--help`
+    build: Callable | None = (
+        None  # (method, real, ipc, seed, device, iterations, **settings) -> (param, matcher, its, cfg)
+    )
+    run: Callable | None = None  # its own loop: (method, real, ipc, seed, progress, iterations, **settings) -> ParamRun
+    resumable: bool = True  # whether `--resume` can continue a run
+
+    def __repr__(self):
+        return f'ParamSpec({self.name!r}: {self.doc})'
+
 
 PARAMS = Registry('parameterization')
 
@@ -86,9 +133,10 @@ PARAMS.register(ParamSpec('pixels', 'free pixels (the papers\' default)'))
 @dataclass
 class ParamRun:
     "What a parameterization's own loop returns: the set, the matcher, the work done, the config and a figure."
-    param: Parameterization         # the distilled parameterization
-    matcher: object                 # the matcher it was distilled with
-    iterations: int                 # iterations run
-    seconds_per_iteration: float    # mean wall time of one
-    config: dict                    # the run's settings
-    figure: object = None           # a matplotlib figure of the run (saved as loss.png)
+
+    param: Parameterization  # the distilled parameterization
+    matcher: object  # the matcher it was distilled with
+    iterations: int  # iterations run
+    seconds_per_iteration: float  # mean wall time of one
+    config: dict  # the run's settings
+    figure: object = None  # a matplotlib figure of the run (saved as loss.png)

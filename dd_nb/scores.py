@@ -21,6 +21,7 @@ def margin(logits, labels) -> torch.Tensor:
     zy = logits.gather(1, y[:, None])[:, 0]
     return zy - logits.scatter(1, y[:, None], float('-inf')).amax(1)
 
+
 @torch.no_grad()
 def el2n(net, images, labels, num_classes, batch=512) -> torch.Tensor:
     "EL2N of every sample under `net` as it is now: ‖softmax(f(x)) − onehot(y)‖₂ (eval mode, no augmentation)."
@@ -30,85 +31,150 @@ def el2n(net, images, labels, num_classes, batch=512) -> torch.Tensor:
     net.train(was)
     return (out.softmax(-1) - F.one_hot(labels.cpu(), num_classes).float()).norm(dim=-1)
 
+
 class EL2NCallback(TrainCallback):
     "Records `el2n` of all (images, labels) at the end of epoch `epoch` (1-based: after `epoch` epochs)."
+
     def __init__(self, images, labels, num_classes, epoch=2):
-        if epoch < 1: raise ValueError(f'EL2N is taken after at least one epoch, got epoch={epoch}')
+        if epoch < 1:
+            raise ValueError(f'EL2N is taken after at least one epoch, got epoch={epoch}')
         self.images, self.labels, self.num_classes, self.epoch, self.scores = images, labels, num_classes, epoch, None
+
     def on_epoch_end(self, epoch, net):
-        if epoch + 1 == self.epoch: self.scores = el2n(net, self.images, self.labels, self.num_classes)
+        if epoch + 1 == self.epoch:
+            self.scores = el2n(net, self.images, self.labels, self.num_classes)
+
 
 class AUMCallback(TrainCallback):
     "Area under the margin: the running mean of `margin` over every training step that saw a sample."
+
     def __init__(self, n):
         self.total, self.count = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.long)
+
     def on_batch(self, epoch, idx, logits, labels):
         idx = idx.cpu()
         self.total.index_add_(0, idx, margin(logits.float(), labels).double().cpu())
         self.count.index_add_(0, idx, torch.ones_like(idx))
+
     @property
-    def scores(self) -> torch.Tensor: return (self.total / self.count.clamp_min(1)).float()
+    def scores(self) -> torch.Tensor:
+        return (self.total / self.count.clamp_min(1)).float()
+
 
 class ForgettingCallback(TrainCallback):
     "Forgetting events per sample (correct → wrong between consecutive presentations) and whether it was ever learned."
+
     def __init__(self, n):
         self.prev, self.learned = torch.zeros(n, dtype=torch.bool), torch.zeros(n, dtype=torch.bool)
         self.events = torch.zeros(n, dtype=torch.long)
+
     def on_batch(self, epoch, idx, logits, labels):
         idx = idx.cpu()
         y = labels.argmax(1) if labels.dim() == 2 else labels
         ok = (logits.argmax(1) == y).cpu()
         self.events[idx] += (self.prev[idx] & ~ok).long()
-        self.prev[idx] = ok; self.learned[idx] |= ok
+        self.prev[idx] = ok
+        self.learned[idx] |= ok
 
 # %% ../nbs/12_scores.ipynb #fa79690e
 SCORES = ['el2n', 'aum', 'forgetting']
 
+
 class TrainingScores:
     "Per-sample EL2N, AUM, forgetting events (and `learned`) for a real training split, with their recipe."
+
     def __init__(self, el2n, aum, forgetting, learned, config: dict):
         n = len(el2n)
-        if not (len(aum) == len(forgetting) == len(learned) == n): raise ValueError('all scores must describe the same samples')
-        self.el2n, self.aum, self.forgetting, self.learned, self.config = el2n, aum, forgetting, learned.bool(), dict(config)
+        if not (len(aum) == len(forgetting) == len(learned) == n):
+            raise ValueError('all scores must describe the same samples')
+        self.el2n, self.aum, self.forgetting, self.learned, self.config = (
+            el2n,
+            aum,
+            forgetting,
+            learned.bool(),
+            dict(config),
+        )
 
-    def __len__(self): return len(self.el2n)
+    def __len__(self):
+        return len(self.el2n)
 
     def difficulty(self, key='el2n') -> torch.Tensor:
         "The score as 'higher = harder'."
-        if key == 'el2n': return self.el2n.float()
-        if key == 'aum': return -self.aum.float()
+        if key == 'el2n':
+            return self.el2n.float()
+        if key == 'aum':
+            return -self.aum.float()
         if key == 'forgetting':
             d = self.forgetting.float().clone()
-            d[~self.learned] = d.max() + 1 if len(d) else 0.
+            d[~self.learned] = d.max() + 1 if len(d) else 0.0
             return d
         raise ValueError(f'unknown score {key!r}; choose one of: {", ".join(SCORES)}')
 
     def order(self, real, key='el2n') -> list:
         "Per class, the training positions of its samples from easiest to hardest (ties broken by position)."
-        if len(self) != len(real.train): raise ValueError(f'these scores describe {len(self)} samples, the training split has {len(real.train)}')
+        if len(self) != len(real.train):
+            raise ValueError(f'these scores describe {len(self)} samples, the training split has {len(real.train)}')
         d = self.difficulty(key)
-        return [idx[torch.argsort(d[idx], stable=True)] for idx in (real.indices_of(c) for c in range(real.num_classes))]
+        return [
+            idx[torch.argsort(d[idx], stable=True)] for idx in (real.indices_of(c) for c in range(real.num_classes))
+        ]
 
     @staticmethod
     def recipe(real, models=5, epochs=10, el2n_epoch=2, net='ConvNet', width=128, lr=0.01, batch=32, seed=0) -> dict:
-        return dict(data=real.manifest(), models=models, epochs=epochs, el2n_epoch=el2n_epoch, net=net, width=width, lr=lr,
-                    batch=batch, seed=seed)
+        return dict(
+            data=real.manifest(),
+            models=models,
+            epochs=epochs,
+            el2n_epoch=el2n_epoch,
+            net=net,
+            width=width,
+            lr=lr,
+            batch=batch,
+            seed=seed,
+        )
 
     @classmethod
-    def compute(cls, real, models=5, epochs=10, el2n_epoch=2, net='ConvNet', width=128, lr=0.01, batch=32, seed=0,
-                device=None, progress=True) -> 'TrainingScores':
+    def compute(
+        cls,
+        real,
+        models=5,
+        epochs=10,
+        el2n_epoch=2,
+        net='ConvNet',
+        width=128,
+        lr=0.01,
+        batch=32,
+        seed=0,
+        device=None,
+        progress=True,
+    ) -> 'TrainingScores':
         "Train `models` networks on `real.train` for `epochs` epochs, recording the three scores."
-        if not 1 <= el2n_epoch <= epochs: raise ValueError(f'el2n_epoch must be in 1…{epochs}, got {el2n_epoch}')
+        if not 1 <= el2n_epoch <= epochs:
+            raise ValueError(f'el2n_epoch must be in 1…{epochs}, got {el2n_epoch}')
         cfg = cls.recipe(real, models, epochs, el2n_epoch, net, width, lr, batch, seed)
         x, y, n = real.train.images, real.train.labels, len(real.train)
         proto = Protocol('scores', epochs, lr=lr, momentum=0.9, weight_decay=5e-4, batch=batch, decay=False)
         e2, aum, fg, learned = [], [], torch.zeros(n, dtype=torch.long), torch.zeros(n, dtype=torch.bool)
         bar = tqdm(total=models * epochs, desc='scores', disable=not progress, mininterval=0.5)
         for m in range(models):
-            netm = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed + m, device=device)
+            netm = get_net(
+                net, real.channels, real.num_classes, real.im_size, width=width, seed=seed + m, device=device
+            )
             cbs = [EL2NCallback(x, y, real.num_classes, el2n_epoch), AUMCallback(n), ForgettingCallback(n)]
-            train_net(netm, x, y, proto, generator=torch.Generator().manual_seed(seed + m), compile=False, callbacks=cbs, progress=bar)
-            e2.append(cbs[0].scores); aum.append(cbs[1].scores); fg += cbs[2].events; learned |= cbs[2].learned
+            train_net(
+                netm,
+                x,
+                y,
+                proto,
+                generator=torch.Generator().manual_seed(seed + m),
+                compile=False,
+                callbacks=cbs,
+                progress=bar,
+            )
+            e2.append(cbs[0].scores)
+            aum.append(cbs[1].scores)
+            fg += cbs[2].events
+            learned |= cbs[2].learned
         bar.close()
         return cls(torch.stack(e2).mean(0), torch.stack(aum).mean(0), fg, learned, cfg)
 
@@ -123,7 +189,12 @@ class TrainingScores:
 
     @classmethod
     def cached(cls, real, folder=None, progress=True, device=None, **recipe) -> 'TrainingScores':
-        "The scores for exactly this data and recipe from `folder` (default: the dd_nb cache), computed and saved on first use."
+        """The scores for exactly this data and recipe from `folder` (default: the dd_nb cache), computed and saved on
+        first use."""
         cfg = cls.recipe(real, **recipe)
-        return cached_by_recipe(Path(folder or cache_dir()/'scores')/f'scores-{recipe_key(cfg)}.safetensors', cfg, cls.load,
-                                lambda: cls.compute(real, progress=progress, device=device, **recipe))
+        return cached_by_recipe(
+            Path(folder or cache_dir() / 'scores') / f'scores-{recipe_key(cfg)}.safetensors',
+            cfg,
+            cls.load,
+            lambda: cls.compute(real, progress=progress, device=device, **recipe),
+        )

@@ -20,23 +20,30 @@ __all__ = ['PROTOCOLS', 'COMPILE_MIN_STEPS', 'Protocol', 'get_protocol', 'soft_c
 @dataclass(frozen=True)
 class Protocol:
     "A fixed training recipe: SGD with momentum, weight decay, and a ×0.1 step at half time."
-    name: str                   # the recipe's name, recorded with every result
-    epochs: int                 # passes over the set
-    lr: float = 0.01            # the learning rate (unless the set brings a learned one and `learned_lr`)
-    momentum: float = 0.9       # SGD momentum
+
+    name: str  # the recipe's name, recorded with every result
+    epochs: int  # passes over the set
+    lr: float = 0.01  # the learning rate (unless the set brings a learned one and `learned_lr`)
+    momentum: float = 0.9  # SGD momentum
     weight_decay: float = 5e-4  # L2 weight decay
-    batch: int = 256            # mini-batch size
-    augment: bool = False       # DSA augmentation of every batch
-    learned_lr: bool = False    # use the set's learned learning rate (MTT, DATM)
-    test_batch: int = 256       # batch size when testing
-    decay: bool = True          # multiply the lr by 0.1 at half time
+    batch: int = 256  # mini-batch size
+    augment: bool = False  # DSA augmentation of every batch
+    learned_lr: bool = False  # use the set's learned learning rate (MTT, DATM)
+    test_batch: int = 256  # batch size when testing
+    decay: bool = True  # multiply the lr by 0.1 at half time
 
 # %% ../nbs/05_train.ipynb #82468d30
-PROTOCOLS = {p.name: p for p in [
-    Protocol('dc-classic', 300), Protocol('dsa', 1000, augment=True), Protocol('dm', 1000, augment=True),
-    Protocol('mtt', 1000, augment=True, learned_lr=True),
-    Protocol('datm', 1000, batch=128, augment=True, learned_lr=True),
-    Protocol('fast', 50, lr=0.05)]}
+PROTOCOLS = {
+    p.name: p
+    for p in [
+        Protocol('dc-classic', 300),
+        Protocol('dsa', 1000, augment=True),
+        Protocol('dm', 1000, augment=True),
+        Protocol('mtt', 1000, augment=True, learned_lr=True),
+        Protocol('datm', 1000, batch=128, augment=True, learned_lr=True),
+        Protocol('fast', 50, lr=0.05),
+    ]
+}
 
 # %% ../nbs/05_train.ipynb #1d0e1fe6
 def get_protocol(
@@ -47,7 +54,7 @@ def get_protocol(
 
 # %% ../nbs/05_train.ipynb #eda33f5d
 def soft_cross_entropy(
-    logits,         # (N, classes) network outputs
+    logits,  # (N, classes) network outputs
     target_logits,  # (N, classes) soft labels given as logits
 ):
     "Cross-entropy against soft labels given as logits (DATM's convention)."
@@ -56,20 +63,25 @@ def soft_cross_entropy(
 # %% ../nbs/05_train.ipynb #47d3676a
 class TrainCallback:
     "A hook into `train_net`; subclasses override the events they need."
+
     def on_batch(self, epoch, idx, logits, labels):
         "After the forward pass of a batch: `idx` are the batch's positions in the training images."
+
     def on_epoch_end(self, epoch, net):
         "After the last batch of `epoch`."
-    def __repr__(self): return f'{type(self).__name__}()'
+
+    def __repr__(self):
+        return f'{type(self).__name__}()'
 
 # %% ../nbs/05_train.ipynb #6d6548a3
 # a compiled step repays its ≈ 25 s cold compile only over this many training steps
 COMPILE_MIN_STEPS = 1500
 
+
 def use_compile(
-    compile,      # True, False, or 'auto'
-    device,       # the torch.device the training runs on
-    steps: int,   # training steps of the whole job
+    compile,  # True, False, or 'auto'
+    device,  # the torch.device the training runs on
+    steps: int,  # training steps of the whole job
 ) -> bool:
     "Whether to train with a compiled step: `'auto'` on the CPU for jobs of at least `COMPILE_MIN_STEPS` steps."
     if compile == 'auto':
@@ -78,17 +90,17 @@ def use_compile(
 
 # %% ../nbs/05_train.ipynb #5ae6ed07
 def train_net(
-    net,                        # the network, trained in place
-    images,                     # (N, C, H, W) training images
-    labels,                     # (N,) hard labels or (N, classes) soft labels as logits
-    protocol,                   # a `Protocol` or its name
-    lr=None,                    # the set's learned learning rate (used when the protocol has `learned_lr`)
-    dsa: DSA | None = None,     # the augmentation applied when the protocol augments
-    seed=0,                     # seed of the data order and augmentation (unless `generator` is given)
-    compile='auto',             # compile the step: True, False or 'auto' (see `use_compile`)
-    progress=None,              # a tqdm bar advanced once per epoch
-    generator=None,             # a torch.Generator for the data order and augmentation
-    callbacks=(),               # `TrainCallback`s
+    net,  # the network, trained in place
+    images,  # (N, C, H, W) training images
+    labels,  # (N,) hard labels or (N, classes) soft labels as logits
+    protocol,  # a `Protocol` or its name
+    lr=None,  # the set's learned learning rate (used when the protocol has `learned_lr`)
+    dsa: DSA | None = None,  # the augmentation applied when the protocol augments
+    seed=0,  # seed of the data order and augmentation (unless `generator` is given)
+    compile='auto',  # compile the step: True, False or 'auto' (see `use_compile`)
+    progress=None,  # a tqdm bar advanced once per epoch
+    generator=None,  # a torch.Generator for the data order and augmentation
+    callbacks=(),  # `TrainCallback`s
 ) -> list:
     "Train `net` in place on (images, labels) under `protocol`; returns the per-epoch mean training losses."
     p = get_protocol(protocol)
@@ -102,46 +114,58 @@ def train_net(
     compiled = use_compile(compile, device, steps)
     cl = compiled and prefer_channels_last()
     if compiled:
-        if cl: net = net.to(memory_format=torch.channels_last)
+        if cl:
+            net = net.to(memory_format=torch.channels_last)
         fwd = torch.compile(net, dynamic=False)
-    else: fwd = net
-    def make_opt(lr_): return torch.optim.SGD(net.parameters(), lr=lr_, momentum=p.momentum, weight_decay=p.weight_decay)
+    else:
+        fwd = net
+
+    def make_opt(lr_):
+        return torch.optim.SGD(net.parameters(), lr=lr_, momentum=p.momentum, weight_decay=p.weight_decay)
+
     opt, losses = make_opt(lr0), []
     net.train()
     for ep in range(p.epochs):
-        if p.decay and ep == p.epochs // 2 and ep > 0: opt = make_opt(lr0 * 0.1)
+        if p.decay and ep == p.epochs // 2 and ep > 0:
+            opt = make_opt(lr0 * 0.1)
         perm, tot = torch.randperm(n, generator=g).to(device), 0.0
         for i in range(0, n, bs):
-            idx = perm[i:i + bs]
+            idx = perm[i : i + bs]
             x, y = images[idx], labels[idx]
-            if p.augment and dsa is not None: x = dsa(x, generator=g)
-            if cl: x = x.contiguous(memory_format=torch.channels_last)
+            if p.augment and dsa is not None:
+                x = dsa(x, generator=g)
+            if cl:
+                x = x.contiguous(memory_format=torch.channels_last)
             out = fwd(x)
-            for cb in callbacks: cb.on_batch(ep, idx, out.detach(), y)
+            for cb in callbacks:
+                cb.on_batch(ep, idx, out.detach(), y)
             loss = soft_cross_entropy(out, y) if soft else F.cross_entropy(out, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             tot += loss.detach() * len(idx)
         losses.append(tot / n)
-        for cb in callbacks: cb.on_epoch_end(ep, net)
-        if progress is not None: progress.update(1)
+        for cb in callbacks:
+            cb.on_epoch_end(ep, net)
+        if progress is not None:
+            progress.update(1)
     return torch.stack(losses).tolist()
 
 # %% ../nbs/05_train.ipynb #cb05e4dd
 def train_nets_vectorized(
-    nets,                       # K networks of one architecture, without buffers; trained in place
-    sets,                       # K (images, labels) pairs, one per network
-    protocol,                   # a `Protocol` or its name
-    lr=None,                    # the set's learned learning rate (used when the protocol has `learned_lr`)
-    dsa: DSA | None = None,     # the augmentation applied when the protocol augments
-    seeds=None,                 # one seed per network (default 0, 1, …)
-    progress=None,              # a tqdm bar advanced by K per epoch
+    nets,  # K networks of one architecture, without buffers; trained in place
+    sets,  # K (images, labels) pairs, one per network
+    protocol,  # a `Protocol` or its name
+    lr=None,  # the set's learned learning rate (used when the protocol has `learned_lr`)
+    dsa: DSA | None = None,  # the augmentation applied when the protocol augments
+    seeds=None,  # one seed per network (default 0, 1, …)
+    progress=None,  # a tqdm bar advanced by K per epoch
 ):
     """Train K same-architecture `nets` at once with `torch.func.vmap` (one batched step for all models).
     Same recipe, data order and augmentation draws as `train_net` with the same seeds; for nets without buffers."""
     from torch.func import stack_module_state, functional_call, vmap, grad
     import copy
+
     p = get_protocol(protocol)
     if any(True for m in nets for _ in m.buffers()):
         raise ValueError('vectorized training needs networks without buffers (no BatchNorm)')
@@ -151,9 +175,11 @@ def train_nets_vectorized(
     xs = [x.to(device) for x, _ in sets]
     ys = [y.to(device) for _, y in sets]
     soft = ys[0].dim() == 2
+
     def loss_fn(prm, x, y):
         out = functional_call(base, prm, (x,))
         return soft_cross_entropy(out, y) if soft else F.cross_entropy(out, y)
+
     step_grads = vmap(grad(loss_fn))
     lr0 = float(lr) if (p.learned_lr and lr is not None) else p.lr
     gens = [torch.Generator().manual_seed(s) for s in (seeds or range(len(nets)))]
@@ -161,12 +187,13 @@ def train_nets_vectorized(
     mom = None
     for ep in range(p.epochs):
         cur = lr0 * (0.1 if p.decay and ep >= p.epochs // 2 and ep > 0 else 1.0)
-        if p.decay and ep == p.epochs // 2 and ep > 0: mom = None       # the optimiser is rebuilt at the decay
+        if p.decay and ep == p.epochs // 2 and ep > 0:
+            mom = None  # the optimiser is rebuilt at the decay
         perms = [torch.randperm(n, generator=g).to(device) for g in gens]
         for i in range(0, n, bs):
             xb, yb = [], []
             for k, g in enumerate(gens):
-                idx = perms[k][i:i + bs]
+                idx = perms[k][i : i + bs]
                 xk = xs[k][idx]
                 xb.append(dsa(xk, generator=g) if (p.augment and dsa is not None) else xk)
                 yb.append(ys[k][idx])
@@ -175,24 +202,28 @@ def train_nets_vectorized(
                 d = {k: gr[k] + p.weight_decay * params[k] for k in params}
                 mom = d if mom is None else {k: p.momentum * mom[k] + d[k] for k in params}
                 params = {k: params[k] - cur * mom[k] for k in params}
-        if progress is not None: progress.update(len(nets))
+        if progress is not None:
+            progress.update(len(nets))
     with torch.no_grad():
         for k, m in enumerate(nets):
-            for name, t in m.named_parameters(): t.copy_(params[name][k])
+            for name, t in m.named_parameters():
+                t.copy_(params[name][k])
     return nets
 
 # %% ../nbs/05_train.ipynb #050641b7
 @torch.no_grad()
 def accuracy(
-    net,            # a trained network
-    split,          # a `Split` (notebook 01) or an (images, labels) pair
-    batch=256,      # test batch size
+    net,  # a trained network
+    split,  # a `Split` (notebook 01) or an (images, labels) pair
+    batch=256,  # test batch size
 ) -> float:
     "Top-1 accuracy of `net` on a `Split` (or an (images, labels) pair)."
     device = next(net.parameters()).device
     net.eval()
-    if hasattr(split, 'images_at'): xs_at, ys = split.images_at, split.labels
-    else: xs_at, ys = (lambda i: split[0][i]), split[1]
+    if hasattr(split, 'images_at'):
+        xs_at, ys = split.images_at, split.labels
+    else:
+        xs_at, ys = (lambda i: split[0][i]), split[1]
     correct = 0
     for i in range(0, len(ys), batch):
         idx = torch.arange(i, min(i + batch, len(ys)))
@@ -203,4 +234,4 @@ def accuracy(
 # %% ../nbs/05_train.ipynb #a042964e
 def cache_dir() -> Path:
     "The folder of cached baselines, experts, scores and generators (`DD_NB_CACHE`, else `~/.cache/dd_nb`)."
-    return Path(os.environ.get('DD_NB_CACHE', Path.home()/'.cache'/'dd_nb'))
+    return Path(os.environ.get('DD_NB_CACHE', Path.home() / '.cache' / 'dd_nb'))

@@ -19,20 +19,29 @@ __all__ = ['ExpertBuffer']
 
 # %% ../nbs/10_trajectory.ipynb #123354ca
 def _scheduler_config(s):
-    "What a data scheduler contributes to an expert recipe: its full `config()` (so a changed curriculum is a different buffer)."
-    if s is None: return None
+    """What a data scheduler contributes to an expert recipe: its full `config()` (so a changed curriculum is a
+    different buffer)."""
+    if s is None:
+        return None
     return s.config() if hasattr(s, 'config') else getattr(s, 'name', type(s).__name__)
+
 
 class ExpertBuffer:
     "Expert trajectories: a tensor (n_experts, epochs + 1, n_params) of flat parameter snapshots, and their recipe."
+
     def __init__(self, snapshots: torch.Tensor, config: dict):
-        if snapshots.dim() != 3: raise ValueError(f'snapshots must be (experts, epochs + 1, params), got {tuple(snapshots.shape)}')
+        if snapshots.dim() != 3:
+            raise ValueError(f'snapshots must be (experts, epochs + 1, params), got {tuple(snapshots.shape)}')
         self.snapshots, self.config = snapshots, dict(config)
 
     @property
-    def n_experts(self): return self.snapshots.shape[0]
+    def n_experts(self):
+        return self.snapshots.shape[0]
+
     @property
-    def epochs(self): return self.snapshots.shape[1] - 1
+    def epochs(self):
+        return self.snapshots.shape[1] - 1
+
     def segment(self, expert, start, length):
         "(θ_start, θ_start+length) of one expert."
         if not (0 <= start and start + length <= self.epochs):
@@ -40,28 +49,58 @@ class ExpertBuffer:
         return self.snapshots[expert, start], self.snapshots[expert, start + length]
 
     @staticmethod
-    def recipe(real, n_experts=5, epochs=12, net='ConvNet', width=128, lr=0.01, batch=256, dsa=True, seed=0, scheduler=None) -> dict:
-        return dict(data=real.manifest(), n_experts=n_experts, epochs=epochs, net=net, width=width, lr=lr, batch=batch,
-                    dsa=real.dsa_strategy if dsa else None, seed=seed, scheduler=_scheduler_config(scheduler))
+    def recipe(
+        real, n_experts=5, epochs=12, net='ConvNet', width=128, lr=0.01, batch=256, dsa=True, seed=0, scheduler=None
+    ) -> dict:
+        return dict(
+            data=real.manifest(),
+            n_experts=n_experts,
+            epochs=epochs,
+            net=net,
+            width=width,
+            lr=lr,
+            batch=batch,
+            dsa=real.dsa_strategy if dsa else None,
+            seed=seed,
+            scheduler=_scheduler_config(scheduler),
+        )
 
     @classmethod
-    def record(cls, real, n_experts=5, epochs=12, net='ConvNet', width=128, lr=0.01, batch=256, dsa=True, seed=0,
-               scheduler=None, device=None, progress=True, parts=None) -> 'ExpertBuffer':
-        """Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's parameters (split
+    def record(
+        cls,
+        real,
+        n_experts=5,
+        epochs=12,
+        net='ConvNet',
+        width=128,
+        lr=0.01,
+        batch=256,
+        dsa=True,
+        seed=0,
+        scheduler=None,
+        device=None,
+        progress=True,
+        parts=None,
+    ) -> 'ExpertBuffer':
+        """Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's
+        parameters (split
         over `torchrun` ranks). With a `parts` folder each finished expert is saved there at once and reused by the next
         call with the same recipe, so an interrupted recording resumes from the experts it had finished."""
         cfg = cls.recipe(real, n_experts, epochs, net, width, lr, batch, dsa, seed, scheduler)
         aug = DSA(real.dsa_strategy) if dsa else None
         one_epoch = Protocol('expert', 1, lr=lr, momentum=0.0, weight_decay=0.0, batch=batch, augment=dsa, decay=False)
         x, y = real.train.images, real.train.labels
-        out, mine = {}, shard(n_experts)                   # expert e runs on rank e mod world (all of them in one process)
-        part = lambda e: Path(parts)/f'expert-{e:04d}.safetensors'
-        for e in mine:                                     # experts an interrupted recording finished
+        out, mine = {}, shard(n_experts)  # expert e runs on rank e mod world (all of them in one process)
+        part = lambda e: Path(parts) / f'expert-{e:04d}.safetensors'
+        for e in mine:  # experts an interrupted recording finished
             if parts is not None and part(e).is_file():
                 with contextlib.suppress(ValueError):
                     t, c = load_tensors(part(e), 'expert', 'expert')
-                    if recipe_key(c) == recipe_key({**cfg, 'expert': e}): out[e] = t['snapshots']
-        bar = tqdm(total=len(mine) * epochs, initial=len(out) * epochs, desc='experts', disable=not progress, mininterval=0.5)
+                    if recipe_key(c) == recipe_key({**cfg, 'expert': e}):
+                        out[e] = t['snapshots']
+        bar = tqdm(
+            total=len(mine) * epochs, initial=len(out) * epochs, desc='experts', disable=not progress, mininterval=0.5
+        )
         for e in (e for e in mine if e not in out):
             m = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed + e, device=device)
             g = torch.Generator().manual_seed(seed + e)
@@ -69,15 +108,19 @@ class ExpertBuffer:
             for ep in range(epochs):
                 idx = scheduler(ep) if scheduler is not None else slice(None)
                 train_net(m, x[idx], y[idx], one_epoch, dsa=aug, generator=g, compile=False)
-                snaps.append(flat_params(m).detach().cpu().clone()); bar.update(1)
+                snaps.append(flat_params(m).detach().cpu().clone())
+                bar.update(1)
             out[e] = torch.stack(snaps)
-            if parts is not None: save_tensors(part(e), {'snapshots': out[e]}, 'expert', {**cfg, 'expert': e})
+            if parts is not None:
+                save_tensors(part(e), {'snapshots': out[e]}, 'expert', {**cfg, 'expert': e})
         bar.close()
         out = gather(out)
         return cls(torch.stack([out[e] for e in range(n_experts)]), cfg)
 
     def save(self, path) -> Path:
-        return save_tensors(path, {'snapshots': self.snapshots}, 'experts', self.config, shape=list(self.snapshots.shape))
+        return save_tensors(
+            path, {'snapshots': self.snapshots}, 'experts', self.config, shape=list(self.snapshots.shape)
+        )
 
     @classmethod
     def load(cls, path) -> 'ExpertBuffer':
@@ -88,9 +131,11 @@ class ExpertBuffer:
     def cached(cls, real, folder, progress=True, device=None, **recipe) -> 'ExpertBuffer':
         "Load the buffer recorded with exactly this data and recipe from `folder`, or record and save it."
         cfg = cls.recipe(real, **recipe)
-        path = Path(folder)/f'experts-{recipe_key(cfg)}.safetensors'
-        parts = path.with_suffix('.parts')                 # finished experts of a recording still under way
-        buf = cached_by_recipe(path, cfg, cls.load, lambda: cls.record(real, progress=progress, device=device, parts=parts,
-                                                                       **recipe))
-        if path.is_file() and parts.is_dir() and is_main(): shutil.rmtree(parts, ignore_errors=True)
+        path = Path(folder) / f'experts-{recipe_key(cfg)}.safetensors'
+        parts = path.with_suffix('.parts')  # finished experts of a recording still under way
+        buf = cached_by_recipe(
+            path, cfg, cls.load, lambda: cls.record(real, progress=progress, device=device, parts=parts, **recipe)
+        )
+        if path.is_file() and parts.is_dir() and is_main():
+            shutil.rmtree(parts, ignore_errors=True)
         return buf

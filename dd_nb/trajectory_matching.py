@@ -21,51 +21,104 @@ from .trajectory import ExpertBuffer
 __all__ = ['TrajectoryMatcher', 'expert_logits', 'datm_init', 'MTTOptions', 'DATMOptions', 'trajectory_matcher', 'datm_pixels']
 
 # %% ../nbs/11_trajectory_matching.ipynb #758d8d39
-def _ce(out, y): return soft_cross_entropy(out, y) if y.dim() == 2 else F.cross_entropy(out, y)
+def _ce(out, y):
+    return soft_cross_entropy(out, y) if y.dim() == 2 else F.cross_entropy(out, y)
+
 
 class TrajectoryMatcher(Matcher):
     "MTT / TESLA / DATM: match a student's `syn_steps` on the synthetic set to `expert_epochs` of an expert."
+
     learns_lr = True
     MODES = ['unroll', 'tesla', 'tesla-detached']
-    def __init__(self, syn_steps=20, expert_epochs=2, max_start_epoch=10, min_start_epoch=0, batch_syn=None, mode='unroll',
-                 experts: ExpertBuffer | None = None, n_experts=10, expert_train_epochs=30, expert_lr=0.01, expert_batch=256,
-                 window=None, threshold=None, dsa=True, strategy=None, mask=None, alpha=None, alpha_strategy='depth', scheduler=None,
-                 net='ConvNet', width=128, name='mtt', seed=0, device=None, compile=False, progress=True):
+
+    def __init__(
+        self,
+        syn_steps=20,
+        expert_epochs=2,
+        max_start_epoch=10,
+        min_start_epoch=0,
+        batch_syn=None,
+        mode='unroll',
+        experts: ExpertBuffer | None = None,
+        n_experts=10,
+        expert_train_epochs=30,
+        expert_lr=0.01,
+        expert_batch=256,
+        window=None,
+        threshold=None,
+        dsa=True,
+        strategy=None,
+        mask=None,
+        alpha=None,
+        alpha_strategy='depth',
+        scheduler=None,
+        net='ConvNet',
+        width=128,
+        name='mtt',
+        seed=0,
+        device=None,
+        compile=False,
+        progress=True,
+    ):
         super().__init__(seed, device, compile)
         self.mode = check_choice('trajectory matching mode', mode, self.MODES)
-        if syn_steps < 1 or expert_epochs < 1: raise ValueError('syn_steps and expert_epochs must be at least 1')
+        if syn_steps < 1 or expert_epochs < 1:
+            raise ValueError('syn_steps and expert_epochs must be at least 1')
         if not 0 <= min_start_epoch < max_start_epoch:
-            raise ValueError(f'need 0 <= min_start_epoch < max_start_epoch, got {min_start_epoch} and {max_start_epoch}')
+            raise ValueError(
+                f'need 0 <= min_start_epoch < max_start_epoch, got {min_start_epoch} and {max_start_epoch}'
+            )
         self.name, self.syn_steps, self.expert_epochs = name, syn_steps, expert_epochs
         self.min_start_epoch, self.max_start_epoch, self.batch_syn = min_start_epoch, max_start_epoch, batch_syn
         self.experts, self.window, self.threshold, self.dsa, self.strategy = experts, window, threshold, dsa, strategy
-        self.expert_recipe = dict(n_experts=n_experts, epochs=expert_train_epochs, lr=expert_lr, batch=expert_batch, seed=seed)
+        self.expert_recipe = dict(
+            n_experts=n_experts, epochs=expert_train_epochs, lr=expert_lr, batch=expert_batch, seed=seed
+        )
         self.mask, self.net_name, self.width, self.progress = mask, net, width, progress
         self.alpha, self.alpha_strategy = alpha, check_choice('alpha strategy', alpha_strategy, ['depth', 'loss'])
-        if alpha is not None and not 0 <= alpha < 1: raise ValueError(f'alpha must be in [0, 1), got {alpha}')
-        if mask is not None and alpha is not None: raise ValueError('give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both')
-        self.scheduler = scheduler          # PAD's FIEX: the curriculum the experts are trained on
+        if alpha is not None and not 0 <= alpha < 1:
+            raise ValueError(f'alpha must be in [0, 1), got {alpha}')
+        if mask is not None and alpha is not None:
+            raise ValueError(
+                'give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both'
+            )
+        self.scheduler = scheduler  # PAD's FIEX: the curriculum the experts are trained on
 
     # --- experts ----------------------------------------------------------------------------------
     def load_experts(self, real) -> ExpertBuffer:
         "The expert buffer: the one given, or the cached one for this data and recipe (recorded on first use)."
         if self.experts is None:
-            self.experts = ExpertBuffer.cached(real, cache_dir()/'experts', progress=self.progress, device=self.device,
-                                               net=self.net_name, width=self.width, dsa=self.dsa, scheduler=self.scheduler,
-                                               **self.expert_recipe)
+            self.experts = ExpertBuffer.cached(
+                real,
+                cache_dir() / 'experts',
+                progress=self.progress,
+                device=self.device,
+                net=self.net_name,
+                width=self.width,
+                dsa=self.dsa,
+                scheduler=self.scheduler,
+                **self.expert_recipe,
+            )
         b = self.experts
         if b.config.get('data') not in (None, real.manifest()):
-            raise ValueError(f"the expert buffer was recorded on other data ({b.config['data'].get('dataset')}, "
-                             f"{b.config['data'].get('n_train')} training images); record experts for {real.name}")
+            raise ValueError(
+                f"the expert buffer was recorded on other data ({b.config['data'].get('dataset')}, "
+                f"{b.config['data'].get('n_train')} training images); record experts for {real.name}"
+            )
         if self.max_start_epoch - 1 + self.expert_epochs > b.epochs:
-            raise ValueError(f'max_start_epoch {self.max_start_epoch} + expert_epochs {self.expert_epochs} - 1 exceeds '
-                             f'the {b.epochs} epochs the experts were trained for')
+            raise ValueError(
+                f'max_start_epoch {self.max_start_epoch} + expert_epochs {self.expert_epochs} - 1 exceeds '
+                f'the {b.epochs} epochs the experts were trained for'
+            )
         return b
 
     def student(self, real):
         "The student network (its tensors are only shape templates for `functional_call`)."
-        net = get_net(self.net_name, real.channels, real.num_classes, real.im_size, width=self.width, seed=0, device=self.device)
-        for p in net.parameters(): p.requires_grad_(False)
+        net = get_net(
+            self.net_name, real.channels, real.num_classes, real.im_size, width=self.width, seed=0, device=self.device
+        )
+        for p in net.parameters():
+            p.requires_grad_(False)
         return net
 
     def prepare(self, real, ipc):
@@ -75,27 +128,47 @@ class TrajectoryMatcher(Matcher):
         n = sum(p.numel() for p in self.templates)
         b = self.load_experts(real)
         if b.snapshots.shape[-1] != n:
-            raise ValueError(f'the experts have {b.snapshots.shape[-1]} parameters but a {self.net_name} of width {self.width} has {n}')
-        if self.alpha is not None and self.alpha_strategy == 'depth': self.mask = depth_mask(n, self.alpha)
+            raise ValueError(
+                f'the experts have {b.snapshots.shape[-1]} parameters but a {self.net_name} of width {self.width} '
+                f'has {n}'
+            )
+        if self.alpha is not None and self.alpha_strategy == 'depth':
+            self.mask = depth_mask(n, self.alpha)
         if self.mask is not None:
             self.mask = torch.as_tensor(self.mask, dtype=torch.bool, device=self.device)
-            if self.mask.shape != (n,): raise ValueError(f'mask must be a flat boolean vector of {n} parameters, got {tuple(self.mask.shape)}')
-            if not self.mask.any(): raise ValueError('mask selects no parameters')
+            if self.mask.shape != (n,):
+                raise ValueError(f'mask must be a flat boolean vector of {n} parameters, got {tuple(self.mask.shape)}')
+            if not self.mask.any():
+                raise ValueError('mask selects no parameters')
         self.aug = DSA(self.strategy or real.dsa_strategy) if self.dsa else None
         return self
 
     def config(self):
-        return dict(method=self.name, mode=self.mode, syn_steps=self.syn_steps, expert_epochs=self.expert_epochs,
-                    min_start_epoch=self.min_start_epoch, max_start_epoch=self.max_start_epoch, batch_syn=self.batch_syn,
-                    window=self.window, threshold=self.threshold, net=self.net_name, width=self.width,
-                    strategy=self.aug.strategy if getattr(self, 'aug', None) else None, experts=self.expert_recipe,
-                    alpha=self.alpha, alpha_strategy=self.alpha_strategy, scheduler=None if self.scheduler is None else self.scheduler.config(),
-                    matched=None if self.mask is None else int(self.mask.sum()))
+        return dict(
+            method=self.name,
+            mode=self.mode,
+            syn_steps=self.syn_steps,
+            expert_epochs=self.expert_epochs,
+            min_start_epoch=self.min_start_epoch,
+            max_start_epoch=self.max_start_epoch,
+            batch_syn=self.batch_syn,
+            window=self.window,
+            threshold=self.threshold,
+            net=self.net_name,
+            width=self.width,
+            strategy=self.aug.strategy if getattr(self, 'aug', None) else None,
+            experts=self.expert_recipe,
+            alpha=self.alpha,
+            alpha_strategy=self.alpha_strategy,
+            scheduler=None if self.scheduler is None else self.scheduler.config(),
+            matched=None if self.mask is None else int(self.mask.sum()),
+        )
 
     # --- one iteration -----------------------------------------------------------------------------
     def upper_start(self, it) -> int:
         "Exclusive upper bound of the start epoch at iteration `it` (DATM's window grows from T to max_start_epoch)."
-        if self.window is None: return self.max_start_epoch
+        if self.window is None:
+            return self.max_start_epoch
         t, end = self.window
         return min(t + int((self.max_start_epoch - t) * it / end), self.max_start_epoch)
 
@@ -107,14 +180,16 @@ class TrajectoryMatcher(Matcher):
         self.theta0, self.target = self.split(a.to(self.device)), self.split(b.to(self.device))
 
     def split(self, flat) -> list:
-        "A flat parameter vector as the student's tensors (the student works on lists: no slice-backward of one big vector)."
+        """A flat parameter vector as the student's tensors (the student works on lists: no slice-backward of one big
+        vector)."""
         return [t.clone() for t in unflatten(flat, self.templates)]
 
     def batches(self, n):
         "`syn_steps` × (indices, augmentation draws): chunks of fresh permutations, as the official code."
         bs, chunks, out = self.batch_syn or n, [], []
         for _ in range(self.syn_steps):
-            if not chunks: chunks = list(torch.randperm(n, generator=self.g).split(bs))
+            if not chunks:
+                chunks = list(torch.randperm(n, generator=self.g).split(bs))
             idx = chunks.pop()
             out.append((idx, self.aug.draw(len(idx), self.real.im_size, self.g) if self.aug is not None else []))
         return out
@@ -122,14 +197,17 @@ class TrajectoryMatcher(Matcher):
     def _grad(self, theta, images, labels, batch, create_graph):
         idx, draws = batch
         x = images[idx.to(images.device)]
-        if draws: x = self.aug.apply(x, draws)
+        if draws:
+            x = self.aug.apply(x, draws)
         out = functional_call(self.net, dict(zip(self.names, theta)), (x,))
         return torch.autograd.grad(_ce(out, labels[idx.to(labels.device)]), theta, create_graph=create_graph)
 
     def distance(self, theta):
         "The normalised loss of student parameters `theta` (a list); sets `layer_losses`."
         mask = self.mask
-        if self.alpha and self.alpha_strategy == 'loss':     # the released PAD code: drop the α fraction of smallest squared errors
+        if (
+            self.alpha and self.alpha_strategy == 'loss'
+        ):  # the released PAD code: drop the α fraction of smallest squared errors
             err = torch.cat([((t - s) ** 2).detach().reshape(-1) for t, s in zip(theta, self.target)])
             mask = torch.zeros_like(err, dtype=torch.bool)
             mask[err.topk(len(err) - math.floor(self.alpha * len(err) + 1e-9)).indices] = True
@@ -141,11 +219,13 @@ class TrajectoryMatcher(Matcher):
         return num.sum() / d
 
     def loss(self, images, labels, lr=None):
-        if lr is None: raise ValueError(f'{self.name} learns the student lr: give the parameterization a syn_lr')
+        if lr is None:
+            raise ValueError(f'{self.name} learns the student lr: give the parameterization a syn_lr')
         batches = self.batches(len(images))
         if self.mode == 'unroll':
             theta = [t.clone().requires_grad_(True) for t in self.theta0]
-            for b in batches: theta = [t - lr * g for t, g in zip(theta, self._grad(theta, images, labels, b, create_graph=True))]
+            for b in batches:
+                theta = [t - lr * g for t, g in zip(theta, self._grad(theta, images, labels, b, create_graph=True))]
             loss = self.distance(theta)
             self.skip_update = self.threshold is not None and float(loss.detach()) > self.threshold
             return loss
@@ -155,26 +235,33 @@ class TrajectoryMatcher(Matcher):
         a, soft = float(lr.detach()), labels.dim() == 2 and labels.requires_grad
         img, lab = images.detach().requires_grad_(True), labels.detach().requires_grad_(soft)
         thetas, theta = [], self.theta0
-        for b in batches:                                            # forward: no graph, keep θ_k
+        for b in batches:  # forward: no graph, keep θ_k
             thetas.append(theta)
             th = [t.clone().requires_grad_(True) for t in theta]
-            theta = [t - a * g for t, g in zip(theta, self._grad(th, img.detach(), lab.detach(), b, create_graph=False))]
+            theta = [
+                t - a * g for t, g in zip(theta, self._grad(th, img.detach(), lab.detach(), b, create_graph=False))
+            ]
         theta = [t.requires_grad_(True) for t in theta]
-        with torch.enable_grad(): value = self.distance(theta)
+        with torch.enable_grad():
+            value = self.distance(theta)
         self.skip_update = self.threshold is not None and float(value) > self.threshold
-        if self.skip_update: return value.detach()
-        lam = torch.autograd.grad(value, theta)                      # λ_N = ∂L/∂θ_N
+        if self.skip_update:
+            return value.detach()
+        lam = torch.autograd.grad(value, theta)  # λ_N = ∂L/∂θ_N
         g_img, g_lab, g_lr = torch.zeros_like(img), torch.zeros_like(lab), img.new_zeros(())
         n = len(lam)
-        for k in reversed(range(len(batches))):                      # reverse sweep: one graph at a time
+        for k in reversed(range(len(batches))):  # reverse sweep: one graph at a time
             th = [t.clone().requires_grad_(True) for t in thetas[k]]
             gk = self._grad(th, img, lab, batches[k], create_graph=True)
             s = sum((g * l).sum() for g, l in zip(gk, lam))
             d = torch.autograd.grad(s, th + [img] + ([lab] if soft else []))
-            g_lr -= s.detach(); g_img -= a * d[n]
-            if soft: g_lab -= a * d[n + 1]
-            if self.mode == 'tesla': lam = [l - a * h for l, h in zip(lam, d[:n])]   # exact adjoint; 'tesla-detached' keeps λ_N
-        sur = (images * g_img).sum() + lr * g_lr + ((labels * g_lab).sum() if soft else 0.)
+            g_lr -= s.detach()
+            g_img -= a * d[n]
+            if soft:
+                g_lab -= a * d[n + 1]
+            if self.mode == 'tesla':
+                lam = [l - a * h for l, h in zip(lam, d[:n])]  # exact adjoint; 'tesla-detached' keeps λ_N
+        sur = (images * g_img).sum() + lr * g_lr + ((labels * g_lab).sum() if soft else 0.0)
         return value.detach() + sur - sur.detach()
 
 # %% ../nbs/11_trajectory_matching.ipynb #f9b3d441
@@ -189,87 +276,138 @@ def expert_logits(experts: ExpertBuffer, net, images, epoch=-1, batch=512) -> to
         out.append(torch.cat([functional_call(net, ps, (x.to(dev),)) for x in images.split(batch)]))
     return torch.stack(out)
 
+
 def datm_init(real, experts: ExpertBuffer, net, ipc, seed=0):
-    "(images, soft-label logits): `ipc` real images per class that the experts classify correctly, with their mean logits."
+    """(images, soft-label logits): `ipc` real images per class that the experts classify correctly, with their mean
+    logits."""
     g = torch.Generator().manual_seed(seed)
     xs, ls = [], []
     for c in range(real.num_classes):
         idx = real.indices_of(c)
-        if ipc > len(idx): raise ValueError(f'ipc={ipc} is not possible: class {c} has {len(idx)} training images')
+        if ipc > len(idx):
+            raise ValueError(f'ipc={ipc} is not possible: class {c} has {len(idx)} training images')
         idx = idx[torch.randperm(len(idx), generator=g)]
         x = real.train.images_at(idx)
         logits = expert_logits(experts, net, x).cpu()
-        right = logits.argmax(-1) == c                                  # (experts, images)
-        order = torch.cat([torch.nonzero(right[0]).flatten(), torch.nonzero(~right[0] & right.any(0)).flatten(),
-                           torch.nonzero(~right.any(0)).flatten()])
+        right = logits.argmax(-1) == c  # (experts, images)
+        order = torch.cat(
+            [
+                torch.nonzero(right[0]).flatten(),
+                torch.nonzero(~right[0] & right.any(0)).flatten(),
+                torch.nonzero(~right.any(0)).flatten(),
+            ]
+        )
         pick = order[:ipc]
-        if (~right.any(0)[pick]).any(): warnings.warn(f'class {c}: fewer than {ipc} images are classified correctly by any expert')
+        if (~right.any(0)[pick]).any():
+            warnings.warn(f'class {c}: fewer than {ipc} images are classified correctly by any expert')
         w = right[:, pick].float()
-        w[:, ~right.any(0)[pick]] = 1.0                                 # nobody right: average all experts
-        xs.append(x[pick]); ls.append((logits[:, pick] * w[..., None]).sum(0) / w.sum(0)[:, None])
+        w[:, ~right.any(0)[pick]] = 1.0  # nobody right: average all experts
+        xs.append(x[pick])
+        ls.append((logits[:, pick] * w[..., None]).sum(0) / w.sum(0)[:, None])
     return torch.cat(xs), torch.cat(ls)
 
 # %% ../nbs/11_trajectory_matching.ipynb #1abcbd23
 @dataclass(kw_only=True)
 class MTTOptions(MethodOptions):
     "Trajectory matching's settings (MTT, TESLA)."
-    syn_steps: int                      # N: student steps on the synthetic set per iteration
-    expert_epochs: int                  # M: expert epochs the student must cover
-    max_start_epoch: int                # T⁺: latest starting epoch
-    min_start_epoch: int                # T⁻: earliest
-    lr_lr: float                        # learning rate of the learnable student lr
-    syn_lr: float                       # α₀: its initial value
-    mode: str                           # 'unroll' (MTT) or 'tesla' (constant memory)
-    n_experts: int                      # expert trajectories recorded
-    expert_train_epochs: int            # epochs each expert is trained
-    expert_lr: float                    # their learning rate
-    expert_batch: int                   # their batch size
-    batch_syn: int | None = None        # synthetic images per student step (default: all)
-    zca: bool = False                   # ZCA-whitened data (CIFAR in the papers)
-    alpha: float | None = None          # PAD's FIEM: leave the first α of the parameters out
-    alpha_strategy: str = 'depth'       # how α picks them
+
+    syn_steps: int  # N: student steps on the synthetic set per iteration
+    expert_epochs: int  # M: expert epochs the student must cover
+    max_start_epoch: int  # T⁺: latest starting epoch
+    min_start_epoch: int  # T⁻: earliest
+    lr_lr: float  # learning rate of the learnable student lr
+    syn_lr: float  # α₀: its initial value
+    mode: str  # 'unroll' (MTT) or 'tesla' (constant memory)
+    n_experts: int  # expert trajectories recorded
+    expert_train_epochs: int  # epochs each expert is trained
+    expert_lr: float  # their learning rate
+    expert_batch: int  # their batch size
+    batch_syn: int | None = None  # synthetic images per student step (default: all)
+    zca: bool = False  # ZCA-whitened data (CIFAR in the papers)
+    alpha: float | None = None  # PAD's FIEM: leave the first α of the parameters out
+    alpha_strategy: str = 'depth'  # how α picks them
 
 # %% ../nbs/11_trajectory_matching.ipynb #659ade3b
 @dataclass(kw_only=True)
 class DATMOptions(MTTOptions):
     "DATM's settings: MTT's, plus learnable soft labels, the loss threshold and the sampling window."
-    lr_y: float                         # learning rate of the soft labels
-    threshold: float | None = None      # skip updates whose loss exceeds this
-    window: tuple | None = None         # (T, end): the starting-epoch window grows from T⁻..T to T⁺ by `end`
+
+    lr_y: float  # learning rate of the soft labels
+    threshold: float | None = None  # skip updates whose loss exceeds this
+    window: tuple | None = None  # (T, end): the starting-epoch window grows from T⁻..T to T⁺ by `end`
 
 # %% ../nbs/11_trajectory_matching.ipynb #b49d4974
 def trajectory_matcher(
-    real,               # the real data
-    o: MTTOptions,      # the settings
-    common: dict,       # seed, device, net, width
-    order=None,         # (unused here; PAD's scheduler uses it)
-    name='mtt',         # the method's name
-    scheduler=None,     # PAD's data scheduler of the experts' training data
+    real,  # the real data
+    o: MTTOptions,  # the settings
+    common: dict,  # seed, device, net, width
+    order=None,  # (unused here; PAD's scheduler uses it)
+    name='mtt',  # the method's name
+    scheduler=None,  # PAD's data scheduler of the experts' training data
 ) -> TrajectoryMatcher:
     "The `TrajectoryMatcher` of an MTT, TESLA, DATM (or PAD) setting."
-    tm = dict(syn_steps=o.syn_steps, expert_epochs=o.expert_epochs, max_start_epoch=o.max_start_epoch,
-              min_start_epoch=o.min_start_epoch, batch_syn=o.batch_syn, mode=o.mode, n_experts=o.n_experts,
-              expert_train_epochs=o.expert_train_epochs, expert_lr=o.expert_lr, expert_batch=o.expert_batch)
-    return TrajectoryMatcher(window=getattr(o, 'window', None), threshold=getattr(o, 'threshold', None), name=name,
-                             alpha=o.alpha, alpha_strategy=o.alpha_strategy, scheduler=scheduler, **tm, **common)
+    tm = dict(
+        syn_steps=o.syn_steps,
+        expert_epochs=o.expert_epochs,
+        max_start_epoch=o.max_start_epoch,
+        min_start_epoch=o.min_start_epoch,
+        batch_syn=o.batch_syn,
+        mode=o.mode,
+        n_experts=o.n_experts,
+        expert_train_epochs=o.expert_train_epochs,
+        expert_lr=o.expert_lr,
+        expert_batch=o.expert_batch,
+    )
+    return TrajectoryMatcher(
+        window=getattr(o, 'window', None),
+        threshold=getattr(o, 'threshold', None),
+        name=name,
+        alpha=o.alpha,
+        alpha_strategy=o.alpha_strategy,
+        scheduler=scheduler,
+        **tm,
+        **common,
+    )
 
 # %% ../nbs/11_trajectory_matching.ipynb #a3687cc0
 def datm_pixels(
-    real,               # the real data
-    ipc: int,           # images per class
-    matcher,            # the trajectory matcher (its experts label the images)
-    o: DATMOptions,     # the settings
-    seed: int,          # which real images
-    pix: dict,          # the learning rates of the pixels and the student lr
+    real,  # the real data
+    ipc: int,  # images per class
+    matcher,  # the trajectory matcher (its experts label the images)
+    o: DATMOptions,  # the settings
+    seed: int,  # which real images
+    pix: dict,  # the learning rates of the pixels and the student lr
 ) -> Pixels:
     "DATM's start: real images the experts get right, with the experts' mean logits as learnable labels."
     x, logits = datm_init(real, matcher.load_experts(real), matcher.student(real), ipc, seed=seed)
     return Pixels(x, logits, learn_labels=True, lr_label=o.lr_y, momentum_label=0.9, **pix)
 
 # %% ../nbs/11_trajectory_matching.ipynb #6f4652b4
-METHODS.register(MethodSpec('mtt', 'matching training trajectories (Cazenavette et al., CVPR 2022)', MTTOptions,
-                            partial(trajectory_matcher, name='mtt'), 'mtt'))
-METHODS.register(MethodSpec('tesla', "MTT with TESLA's constant-memory gradient (Cui et al., ICML 2023)", MTTOptions,
-                            partial(trajectory_matcher, name='tesla'), 'mtt'))
-METHODS.register(MethodSpec('datm', 'difficulty-aligned trajectory matching (Guo et al., ICLR 2024)', DATMOptions,
-                            partial(trajectory_matcher, name='datm'), 'datm', init=datm_pixels))
+METHODS.register(
+    MethodSpec(
+        'mtt',
+        'matching training trajectories (Cazenavette et al., CVPR 2022)',
+        MTTOptions,
+        partial(trajectory_matcher, name='mtt'),
+        'mtt',
+    )
+)
+METHODS.register(
+    MethodSpec(
+        'tesla',
+        "MTT with TESLA's constant-memory gradient (Cui et al., ICML 2023)",
+        MTTOptions,
+        partial(trajectory_matcher, name='tesla'),
+        'mtt',
+    )
+)
+METHODS.register(
+    MethodSpec(
+        'datm',
+        'difficulty-aligned trajectory matching (Guo et al., ICLR 2024)',
+        DATMOptions,
+        partial(trajectory_matcher, name='datm'),
+        'datm',
+        init=datm_pixels,
+    )
+)

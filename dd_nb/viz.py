@@ -16,6 +16,7 @@ def _to_display(x):
     x = x.detach().float().cpu()
     return x.permute(0, 2, 3, 1).numpy() if x.shape[1] == 3 else x[:, 0].numpy()
 
+
 def image_grid(images01, labels, classes=None, max_per_class=10, title=None, size=0.8):
     "Images in [0, 1] arranged one column per class."
     y = labels.argmax(1) if labels.dim() == 2 else labels
@@ -26,27 +27,39 @@ def image_grid(images01, labels, classes=None, max_per_class=10, title=None, siz
     for c in range(n_cls):
         idx = torch.nonzero(y == c).flatten()[:rows].tolist()
         for r in range(rows):
-            ax = axs[r, c]; ax.axis('off')
-            if r < len(idx): ax.imshow(ims[idx[r]], cmap='gray' if ims.ndim == 3 else None, vmin=0, vmax=1, interpolation='nearest')
+            ax = axs[r, c]
+            ax.axis('off')
+            if r < len(idx):
+                ax.imshow(ims[idx[r]], cmap='gray' if ims.ndim == 3 else None, vmin=0, vmax=1, interpolation='nearest')
         axs[0, c].set_title(str(classes[c]) if classes else str(c), fontsize=8)
-    if title: fig.suptitle(title, fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout(pad=0.2)
     return fig
+
 
 def loss_plot(history, title=None, layers=True):
     "Loss over iterations from a distiller's history; a second panel with the per-layer losses when present."
     its = [h['it'] for h in history]
     has_layers = layers and any(len(h.get('layers', {})) > 1 for h in history)
     fig, axs = plt.subplots(1, 2 if has_layers else 1, figsize=(10 if has_layers else 5, 3.2), squeeze=False)
-    ax = axs[0, 0]; ax.plot(its, [h['loss'] for h in history]); ax.set_xlabel('iteration'); ax.set_ylabel('matching loss')
-    if title: ax.set_title(title)
-    if has_layers:                     # parameter tensors summed per module: 'features.0.weight' + '.bias' → 'features.0'
+    ax = axs[0, 0]
+    ax.plot(its, [h['loss'] for h in history])
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('matching loss')
+    if title:
+        ax.set_title(title)
+    if has_layers:  # parameter tensors summed per module: 'features.0.weight' + '.bias' → 'features.0'
         groups = {}
-        for n in history[-1]['layers']: groups.setdefault(n.rsplit('.', 1)[0] if '.' in n else n, []).append(n)
+        for n in history[-1]['layers']:
+            groups.setdefault(n.rsplit('.', 1)[0] if '.' in n else n, []).append(n)
         for g, ns in groups.items():
             axs[0, 1].plot(its, [sum(h['layers'].get(n, np.nan) for n in ns) for h in history], label=g)
-        axs[0, 1].set_xlabel('iteration'); axs[0, 1].set_title('per layer'); axs[0, 1].legend(fontsize=6, ncol=2)
+        axs[0, 1].set_xlabel('iteration')
+        axs[0, 1].set_title('per layer')
+        axs[0, 1].legend(fontsize=6, ncol=2)
         vals = [v for h in history for v in h['layers'].values() if v > 0]
-        if vals and max(vals) > 100 * min(vals): axs[0, 1].set_yscale('log')
+        if vals and max(vals) > 100 * min(vals):
+            axs[0, 1].set_yscale('log')
     fig.tight_layout()
     return fig

@@ -18,21 +18,30 @@ __all__ = ['Explorer', 'SetBrowser', 'AUMExplorer', 'alpha_cut', 'TrajectoryExpl
 # %% ../nbs/81_widgets.ipynb #9e0927dd
 class Explorer:
     "Base: `self.out` holds the picture; `draw()` makes a figure from `self.state`; `refresh()` redraws."
+
     def __init__(self):
         self.out, self.fig, self.state = W.Output(), None, {}
-    def draw(self): raise NotImplementedError
+
+    def draw(self):
+        raise NotImplementedError
+
     def refresh(self, *_):
         self.fig = self.draw()
-        plt.close(self.fig)            # shown in `self.out` only: an open figure would be drawn again below the cell by the inline backend
+        plt.close(
+            self.fig
+        )  # shown in `self.out` only: an open figure would be drawn again below the cell by the inline backend
         with self.out:
             self.out.clear_output(wait=True)
             display(self.fig)
         return self.fig
-    def _ipython_display_(self): display(self.widget)
+
+    def _ipython_display_(self):
+        display(self.widget)
 
 # %% ../nbs/81_widgets.ipynb #41b359c8
 class SetBrowser(Explorer):
     "Browse a `DistilledSet` per class and index, against real images of the class and the random-real subset."
+
     def __init__(self, ds, real, n_real=4, seed=0):
         super().__init__()
         self.ds, self.real, self.n_real = ds, real, n_real
@@ -42,14 +51,21 @@ class SetBrowser(Explorer):
         self.cls = W.Dropdown(options=[(str(c), i) for i, c in enumerate(classes)], value=0, description='class')
         self.idx = W.IntSlider(0, 0, max(0, self._count(0) - 1), description='index')
         self.zoom = W.FloatSlider(value=1.5, min=0.5, max=4, step=0.25, description='zoom', continuous_update=False)
-        self.cls.observe(self._on_class, names='value'); self.idx.observe(self.refresh, names='value'); self.zoom.observe(self.refresh, names='value')
+        self.cls.observe(self._on_class, names='value')
+        self.idx.observe(self.refresh, names='value')
+        self.zoom.observe(self.refresh, names='value')
         self.widget = W.VBox([W.HBox([self.cls, self.idx, self.zoom]), self.out])
         self.refresh()
 
-    def _positions(self, c): return torch.nonzero(self.ds.hard_labels == c).flatten()
-    def _count(self, c): return len(self._positions(c))
+    def _positions(self, c):
+        return torch.nonzero(self.ds.hard_labels == c).flatten()
+
+    def _count(self, c):
+        return len(self._positions(c))
+
     def _on_class(self, ch):
-        self.idx.max = max(0, self._count(ch['new']) - 1); self.idx.value = min(self.idx.value, self.idx.max)
+        self.idx.max = max(0, self._count(ch['new']) - 1)
+        self.idx.value = min(self.idx.value, self.idx.max)
         self.refresh()
 
     def draw(self):
@@ -61,37 +77,57 @@ class SetBrowser(Explorer):
         rnd = self.real.denormalize(self.rand_x[self.rand_y == c])
         cols = 2 + self.n_real + len(rnd)
         fig, ax = plt.subplots(1, cols, figsize=(z * cols, z * 1.1))
-        show = lambda a, x, t: (a.imshow(x.permute(1, 2, 0).squeeze().numpy(), cmap='gray', vmin=0, vmax=1), a.set_title(t, fontsize=7), a.axis('off'))
-        if i is not None: show(ax[0], self.images[i], f'synthetic #{i}')
+        show = lambda a, x, t: (
+            a.imshow(x.permute(1, 2, 0).squeeze().numpy(), cmap='gray', vmin=0, vmax=1),
+            a.set_title(t, fontsize=7),
+            a.axis('off'),
+        )
+        if i is not None:
+            show(ax[0], self.images[i], f'synthetic #{i}')
         if self.ds.soft and i is not None:
-            ax[1].bar(range(self.ds.num_classes), torch.softmax(self.ds.labels[i].float(), 0).numpy()); ax[1].set_title('soft label', fontsize=7)
+            ax[1].bar(range(self.ds.num_classes), torch.softmax(self.ds.labels[i].float(), 0).numpy())
+            ax[1].set_title('soft label', fontsize=7)
         else:
-            ax[1].axis('off'); ax[1].text(0.5, 0.5, f'label {self.real.classes[c]}', ha='center', va='center')
-        for k in range(self.n_real): show(ax[2 + k], real[k], 'real')
-        for k in range(len(rnd)): show(ax[2 + self.n_real + k], rnd[k], 'random real')
+            ax[1].axis('off')
+            ax[1].text(0.5, 0.5, f'label {self.real.classes[c]}', ha='center', va='center')
+        for k in range(self.n_real):
+            show(ax[2 + k], real[k], 'real')
+        for k in range(len(rnd)):
+            show(ax[2 + self.n_real + k], rnd[k], 'random real')
         fig.tight_layout()
         return fig
 
 # %% ../nbs/81_widgets.ipynb #e3641530
 class AUMExplorer(Explorer):
     "β and k sliders over AUM double-ended pruning: which images would go."
+
     def __init__(self, labels, aum, k=1, beta=0.5, classes=None):
         super().__init__()
         from dd_nb.hmn import double_ended
+
         self._de, self.labels, self.aum, self.classes = double_ended, labels, aum, classes
         smallest = int(torch.bincount(labels).min())
         self.k = W.IntSlider(k, 0, smallest - 1, description='k per class')
         self.beta = W.FloatSlider(value=beta, min=0, max=1, step=0.05, description='β (hard share)')
-        self.k.observe(self.refresh, names='value'); self.beta.observe(self.refresh, names='value')
+        self.k.observe(self.refresh, names='value')
+        self.beta.observe(self.refresh, names='value')
         self.text = W.HTML()
         self.widget = W.VBox([W.HBox([self.k, self.beta]), self.text, self.out])
         self.refresh()
 
     def draw(self):
         from dd_nb.hmn import aum_plot
-        gone = self._de(self.labels, self.aum, self.k.value, self.beta.value) if self.k.value else torch.zeros(0, dtype=torch.long)
+
+        gone = (
+            self._de(self.labels, self.aum, self.k.value, self.beta.value)
+            if self.k.value
+            else torch.zeros(0, dtype=torch.long)
+        )
         self.state = dict(dropped=gone.tolist(), hard_per_class=math.floor(self.beta.value * self.k.value + 1e-9))
-        self.text.value = f'{len(gone)} images pruned ({self.k.value} per class, {self.state["hard_per_class"]} of them from the hard end)'
+        self.text.value = (
+            f'{len(gone)} images pruned ({self.k.value} per class, '
+            f'{self.state["hard_per_class"]} of them from the hard end)'
+        )
         fig, ax = plt.subplots(figsize=(8, 3))
         aum_plot(self.labels, self.aum, gone, self.classes, ax=ax)
         return fig
@@ -99,25 +135,35 @@ class AUMExplorer(Explorer):
 # %% ../nbs/81_widgets.ipynb #5c47b1c6
 def alpha_cut(names_sizes, alpha) -> tuple:
     "(fully dropped tensor names, the tensor the cut falls in or None) for PAD's ⌊α·L⌋ over tensors in parameter order."
-    L = sum(n for _, n in names_sizes); cut = math.floor(alpha * L + 1e-9)
+    L = sum(n for _, n in names_sizes)
+    cut = math.floor(alpha * L + 1e-9)
     dropped, start = [], 0
     for name, n in names_sizes:
-        if start + n <= cut: dropped.append(name)
-        elif start < cut: return dropped, name
+        if start + n <= cut:
+            dropped.append(name)
+        elif start < cut:
+            return dropped, name
         start += n
     return dropped, None
 
+
 class TrajectoryExplorer(Explorer):
     "Per-layer matching losses over iterations; layers toggleable; the PAD α cut-off marked."
+
     def __init__(self, history, net=None, alpha=0.0):
         super().__init__()
         self.history = history
         self.names = list(history[-1].get('layers', {}))
         self.sizes = [(n, p.numel()) for n, p in net.named_parameters()] if net is not None else None
-        self.layers = W.SelectMultiple(options=self.names, value=tuple(self.names), description='layers', rows=min(8, len(self.names)))
-        self.alpha = W.FloatSlider(value=alpha, min=0, max=0.95, step=0.05, description='PAD α', continuous_update=False)
+        self.layers = W.SelectMultiple(
+            options=self.names, value=tuple(self.names), description='layers', rows=min(8, len(self.names))
+        )
+        self.alpha = W.FloatSlider(
+            value=alpha, min=0, max=0.95, step=0.05, description='PAD α', continuous_update=False
+        )
         self.log = W.Checkbox(value=True, description='log scale')
-        for w in (self.layers, self.alpha, self.log): w.observe(self.refresh, names='value')
+        for w in (self.layers, self.alpha, self.log):
+            w.observe(self.refresh, names='value')
         self.widget = W.VBox([W.HBox([self.layers, W.VBox([self.alpha, self.log])]), self.out])
         self.refresh()
 
@@ -127,10 +173,19 @@ class TrajectoryExplorer(Explorer):
         its = [h['it'] for h in self.history]
         fig, ax = plt.subplots(figsize=(7, 3.2))
         for n in self.layers.value:
-            ax.plot(its, [h['layers'].get(n, float('nan')) for h in self.history], ls='--' if n in dropped else '-',
-                    label=n + (' (dropped by α)' if n in dropped else ' (cut here)' if n == partial else ''))
-        ax.set(xlabel='iteration', ylabel='matching loss part', title=f'per-layer matching loss, α = {self.alpha.value:.2f}')
-        if self.log.value: ax.set_yscale('log')
+            ax.plot(
+                its,
+                [h['layers'].get(n, float('nan')) for h in self.history],
+                ls='--' if n in dropped else '-',
+                label=n + (' (dropped by α)' if n in dropped else ' (cut here)' if n == partial else ''),
+            )
+        ax.set(
+            xlabel='iteration',
+            ylabel='matching loss part',
+            title=f'per-layer matching loss, α = {self.alpha.value:.2f}',
+        )
+        if self.log.value:
+            ax.set_yscale('log')
         ax.legend(fontsize=6)
         fig.tight_layout()
         return fig
@@ -140,63 +195,83 @@ def cam_overlay(net, layer, image, target, real, ax=None):
     "GradCAM (`grad-cam` package) of `target` at `layer` over one image (stored space), drawn on `ax`; returns the map."
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
     dev = next(net.parameters()).device
     with GradCAM(model=net, target_layers=[layer]) as gc:
         m = gc(input_tensor=image[None].to(dev), targets=[ClassifierOutputTarget(int(target))])[0]
     ax = ax or plt.subplots(figsize=(2.5, 2.5))[1]
     ax.imshow(real.denormalize(image[None])[0].permute(1, 2, 0).squeeze().cpu().numpy(), cmap='gray', vmin=0, vmax=1)
-    ax.imshow(m, cmap='jet', alpha=0.45); ax.axis('off')
+    ax.imshow(m, cmap='jet', alpha=0.45)
+    ax.axis('off')
     return m
+
 
 class CAMExplorer(Explorer):
     "Image, target class and layer selectors; GradCAM overlay."
+
     def __init__(self, net, images, labels, real):
         super().__init__()
         self.net, self.images, self.labels, self.real = net.eval(), images, labels, real
         convs = [(n, m) for n, m in net.named_modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ReLU))]
         self.layer_of = dict(convs)
         self.image = W.IntSlider(0, 0, len(images) - 1, description='image')
-        self.target = W.Dropdown(options=[(c, i) for i, c in enumerate(real.classes)], value=int(labels[0]), description='target')
+        self.target = W.Dropdown(
+            options=[(c, i) for i, c in enumerate(real.classes)], value=int(labels[0]), description='target'
+        )
         self.layer = W.Dropdown(options=[n for n, _ in convs], value=convs[-1][0], description='layer')
-        for w in (self.image, self.target, self.layer): w.observe(self.refresh, names='value')
+        for w in (self.image, self.target, self.layer):
+            w.observe(self.refresh, names='value')
         self.widget = W.VBox([W.HBox([self.image, self.target, self.layer]), self.out])
         self.refresh()
 
     def draw(self):
         fig, ax = plt.subplots(figsize=(2.8, 2.8))
-        m = cam_overlay(self.net, self.layer_of[self.layer.value], self.images[self.image.value], self.target.value, self.real, ax)
-        with torch.no_grad(): pred = int(self.net(self.images[self.image.value][None]).argmax())
-        self.state = dict(image=self.image.value, target=self.target.value, layer=self.layer.value, cam=m, predicted=pred)
+        m = cam_overlay(
+            self.net, self.layer_of[self.layer.value], self.images[self.image.value], self.target.value, self.real, ax
+        )
+        with torch.no_grad():
+            pred = int(self.net(self.images[self.image.value][None]).argmax())
+        self.state = dict(
+            image=self.image.value, target=self.target.value, layer=self.layer.value, cam=m, predicted=pred
+        )
         ax.set_title(f'target {self.real.classes[self.target.value]} · predicted {self.real.classes[pred]}', fontsize=8)
         return fig
 
 # %% ../nbs/81_widgets.ipynb #c215b330
 class HPDExplorer(Explorer):
     "Slider over the spaces of a finished `HPD` run, with its curves, the image and its CAM."
+
     def __init__(self, h, index=0):
         super().__init__()
         self.h = h
         self.space = W.IntSlider(0, 0, len(h.results) - 1, description='space')
         self.index = W.IntSlider(index, 0, len(h.param.labels) - 1, description='image')
-        self.space.observe(self.refresh, names='value'); self.index.observe(self.refresh, names='value')
+        self.space.observe(self.refresh, names='value')
+        self.index.observe(self.refresh, names='value')
         self.widget = W.VBox([W.HBox([self.space, self.index]), self.out])
         self.refresh()
 
     def draw(self):
         from dd_nb.hpd import hpd_plot, cam_layer
         from dd_nb.glad import GanLatents
+
         h, r = self.h, self.h.results[self.space.value]
         fig = hpd_plot(h, figsize=(13, 3))
         ax = fig.axes
-        off = sum(len(q.distances) for q in h.results[:self.space.value])
+        off = sum(len(q.distances) for q in h.results[: self.space.value])
         ax[0].axvspan(off, off + len(r.distances) - 1, color='gold', alpha=0.25)
-        ax[2].patches[self.space.value].set_edgecolor('k'); ax[2].patches[self.space.value].set_linewidth(2)
+        ax[2].patches[self.space.value].set_edgecolor('k')
+        ax[2].patches[self.space.value].set_linewidth(2)
         p = GanLatents(h.G, h.real, r.ws, h.param.labels, r.stage, f=r.f)
-        with torch.no_grad(): x, y = p()
+        with torch.no_grad():
+            x, y = p()
         i = self.index.value
-        inset = fig.add_axes([0.90, 0.55, 0.09, 0.38]); inset2 = fig.add_axes([0.90, 0.08, 0.09, 0.38])
-        img = h.real.denormalize(x[i:i + 1])[0].permute(1, 2, 0).squeeze().cpu().numpy()
-        inset.imshow(img, cmap='gray', vmin=0, vmax=1); inset.axis('off'); inset.set_title(f'stage {r.stage}', fontsize=7)
+        inset = fig.add_axes([0.90, 0.55, 0.09, 0.38])
+        inset2 = fig.add_axes([0.90, 0.08, 0.09, 0.38])
+        img = h.real.denormalize(x[i : i + 1])[0].permute(1, 2, 0).squeeze().cpu().numpy()
+        inset.imshow(img, cmap='gray', vmin=0, vmax=1)
+        inset.axis('off')
+        inset.set_title(f'stage {r.stage}', fontsize=7)
         cam_overlay(h.classifier, cam_layer(h.classifier), x[i], int(y[i]), h.real, inset2)
         fig.subplots_adjust(right=0.88)
         self.state = dict(space=self.space.value, stage=r.stage, index=i, val_accuracy=r.val_accuracy)
@@ -205,6 +280,7 @@ class HPDExplorer(Explorer):
 # %% ../nbs/81_widgets.ipynb #a0d0f904
 class LiveDashboard(Explorer, Callback):
     "Distiller callback: live loss curve and image grid; a Stop button that ends the run cleanly at the next iteration."
+
     def __init__(self, real, every=5, max_per_class=4):
         super().__init__()
         self.real, self.every, self.max_per_class, self.d = real, every, max_per_class, None
@@ -214,25 +290,41 @@ class LiveDashboard(Explorer, Callback):
         self.widget = W.VBox([W.HBox([self.stop_button, self.status]), self.out])
 
     def _stop(self, _=None):
-        if self.d is not None: self.d.stop = True
+        if self.d is not None:
+            self.d.stop = True
         self.status.value = 'stopping after this iteration …'
 
-    def on_start(self, d): self.d = d; self.status.value = f'{d.matcher.name}: iteration {d.it} of {d.iterations}'
+    def on_start(self, d):
+        self.d = d
+        self.status.value = f'{d.matcher.name}: iteration {d.it} of {d.iterations}'
+
     def on_iteration(self, d, m):
         self.status.value = f"{d.matcher.name}: iteration {d.it} of {d.iterations}, loss {m['loss']:.4g}"
-        if d.it % self.every == 0 or d.stop or d.it == d.iterations: self.refresh()
-    def on_end(self, d): self.status.value += ' — stopped' if d.stop else ' — done'
+        if d.it % self.every == 0 or d.stop or d.it == d.iterations:
+            self.refresh()
+
+    def on_end(self, d):
+        self.status.value += ' — stopped' if d.stop else ' — done'
 
     def draw(self):
         from dd_nb.viz import image_grid, loss_plot
+
         d = self.d
-        with torch.no_grad(): x, y = d.param()
+        with torch.no_grad():
+            x, y = d.param()
         fig = plt.figure(figsize=(10, 3.2))
         sub = fig.subfigures(1, 2, width_ratios=[1, 1])
         ax = sub[0].subplots()
-        ax.plot([h['it'] for h in d.history], [h['loss'] for h in d.history]); ax.set(xlabel='iteration', ylabel='loss', title='matching loss')
-        g = image_grid(self.real.denormalize(x.detach()), y.detach(), self.real.classes, max_per_class=self.max_per_class)
-        g.canvas.draw(); rgba = g.canvas.buffer_rgba(); plt.close(g)          # the library's grid, pasted as a picture
-        axs = sub[1].subplots(); axs.axis('off'); axs.imshow(rgba)
+        ax.plot([h['it'] for h in d.history], [h['loss'] for h in d.history])
+        ax.set(xlabel='iteration', ylabel='loss', title='matching loss')
+        g = image_grid(
+            self.real.denormalize(x.detach()), y.detach(), self.real.classes, max_per_class=self.max_per_class
+        )
+        g.canvas.draw()
+        rgba = g.canvas.buffer_rgba()
+        plt.close(g)  # the library's grid, pasted as a picture
+        axs = sub[1].subplots()
+        axs.axis('off')
+        axs.imshow(rgba)
         self.state = dict(it=d.it, loss=d.history[-1]['loss'] if d.history else None)
         return fig

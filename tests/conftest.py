@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault('DD_NB_CACHE', tempfile.mkdtemp(prefix='dd_nb_cache_'))
-import matplotlib; matplotlib.use('Agg')
+import matplotlib
+
+matplotlib.use('Agg')
 
 
 def run_cli(*args, timeout=600):
@@ -17,10 +19,12 @@ def run_cli(*args, timeout=600):
 def png_folder(tmp_path):
     "An ImageFolder of 3 classes × 8 small RGB PNGs whose red channel encodes the class."
     from PIL import Image
+
     for c in range(3):
-        d = tmp_path/'folder'/f'class{c}'; d.mkdir(parents=True)
+        d = tmp_path / 'folder' / f'class{c}'
+        d.mkdir(parents=True)
         for i in range(8):
             a = np.random.default_rng(10 * c + i).integers(0, 256, (10, 12, 3), dtype=np.uint8)
             a[..., 0] = 80 * c
-            Image.fromarray(a).save(d/f'{i}.png')
-    return tmp_path/'folder'
+            Image.fromarray(a).save(d / f'{i}.png')
+    return tmp_path / 'folder'

@@ -1,5 +1,6 @@
 """Hardening of the command line: every bad input ends in one line and exit code 2 with nothing written, no file the
 user points at runs code, a stopped run keeps its work, and two runs never share an output folder."""
+
 import hashlib, json, os, pickle, re, resource, signal, subprocess, time
 from pathlib import Path
 import numpy as np
@@ -14,43 +15,62 @@ FAST_EVAL = ['--protocol', 'fast', '--models', '1', '--width', '8', '--quiet']
 
 def cli(*args, env=None, preexec_fn=None, timeout=600):
     "A console script in a fresh process, warnings left on: what a user sees."
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, preexec_fn=preexec_fn)
+    return subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        preexec_fn=preexec_fn,
+    )
 
 
 def snapshot(folder: Path) -> dict:
     "Every file under `folder` with its size and content hash (None when the folder does not exist)."
-    if not folder.exists(): return None
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob('*')) if p.is_file()}
+    if not folder.exists():
+        return None
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob('*'))
+        if p.is_file()
+    }
 
 
 class _Evil:
     "A pickle that runs a shell command when loaded."
-    def __init__(self, marker): self.marker = marker
-    def __reduce__(self): return (os.system, (f'touch {self.marker}',))
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}',))
 
 
 def _fake_cifar(root: Path, evil_in=None, marker=None):
-    d = root/'cifar-10-batches-py'
+    d = root / 'cifar-10-batches-py'
     d.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for f in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
         obj = {'data': rng.integers(0, 256, (20, 3072), dtype=np.uint8), 'labels': [i % 10 for i in range(20)]}
-        if f == evil_in: obj = {'data': _Evil(marker), 'labels': [0]}
-        with open(d/f, 'wb') as fh: pickle.dump(obj, fh, protocol=2)
+        if f == evil_in:
+            obj = {'data': _Evil(marker), 'labels': [0]}
+        with open(d / f, 'wb') as fh:
+            pickle.dump(obj, fh, protocol=2)
     meta = {'label_names': [f'c{i}' for i in range(10)]}
-    if evil_in == 'batches.meta': meta = _Evil(marker)
-    with open(d/'batches.meta', 'wb') as fh: pickle.dump(meta, fh)
+    if evil_in == 'batches.meta':
+        meta = _Evil(marker)
+    with open(d / 'batches.meta', 'wb') as fh:
+        pickle.dump(meta, fh)
     return root
 
 
 def _png_folder(root: Path, classes=('a', 'b', 'c')):
     from PIL import Image
+
     for k, c in enumerate(classes):
-        (root/c).mkdir(parents=True)
+        (root / c).mkdir(parents=True)
         for i in range(6):
-            Image.fromarray(np.full((8, 8), 30 * k + i, np.uint8), 'L').save(root/c/f'{i}.png')
+            Image.fromarray(np.full((8, 8), 30 * k + i, np.uint8), 'L').save(root / c / f'{i}.png')
     return root
 
 
@@ -61,41 +81,66 @@ def world(tmp_path_factory):
     real = digits()
     x, y = real.random_subset(1)
     from safetensors.torch import save_file
-    good = DistilledSet.create(x, y, real, method='random-real').save(w/'good.safetensors')
+
+    good = DistilledSet.create(x, y, real, method='random-real').save(w / 'good.safetensors')
     man = json.dumps(DistilledSet.create(x, y, real).full_manifest())
-    (w/'cut.safetensors').write_bytes(good.read_bytes()[:120])
-    (w/'notes.safetensors').write_text('hello')
-    save_file({'w': torch.zeros(2)}, str(w/'foreign.safetensors'))
-    save_file({'images': x[:0], 'labels': y[:0]}, str(w/'empty.safetensors'), metadata={'dd_nb.manifest': man})
-    save_file({'images': x, 'labels': y, 'lr': torch.tensor(float('nan'))}, str(w/'nanlr.safetensors'),
-              metadata={'dd_nb.manifest': man})
-    save_file({'images': x, 'labels': y}, str(w/'listman.safetensors'), metadata={'dd_nb.manifest': '[1, 2]'})
-    save_file({'images': x * float('nan'), 'labels': y}, str(w/'nanimg.safetensors'), metadata={'dd_nb.manifest': man})
-    save_file({'images': x.repeat(1, 3, 1, 1), 'labels': y}, str(w/'rgb.safetensors'),
-              metadata={'dd_nb.manifest': json.dumps({**json.loads(man), 'dataset': None})})
-    save_file({'images': x, 'labels': y}, str(w/'other.safetensors'),
-              metadata={'dd_nb.manifest': json.dumps({**json.loads(man), 'dataset': 'cifar10'})})
-    _png_folder(w/'pngs_cut')
-    (w/'pngs_cut'/'b'/'2.png').write_bytes((w/'pngs_cut'/'a'/'0.png').read_bytes()[:30])
-    _png_folder(w/'pngs_text')
-    (w/'pngs_text'/'c'/'4.png').write_text('not an image')
-    _png_folder(w/'pngs_one', classes=('only',))
-    for f in ['data_batch_1', 'batches.meta']: _fake_cifar(w/f'evil_{f}', evil_in=f, marker=w/MARKER)
-    (w/'cifar_empty').mkdir()
-    (w/'a_file').write_text('x')
+    (w / 'cut.safetensors').write_bytes(good.read_bytes()[:120])
+    (w / 'notes.safetensors').write_text('hello')
+    save_file({'w': torch.zeros(2)}, str(w / 'foreign.safetensors'))
+    save_file({'images': x[:0], 'labels': y[:0]}, str(w / 'empty.safetensors'), metadata={'dd_nb.manifest': man})
+    save_file(
+        {'images': x, 'labels': y, 'lr': torch.tensor(float('nan'))},
+        str(w / 'nanlr.safetensors'),
+        metadata={'dd_nb.manifest': man},
+    )
+    save_file({'images': x, 'labels': y}, str(w / 'listman.safetensors'), metadata={'dd_nb.manifest': '[1, 2]'})
+    save_file(
+        {'images': x * float('nan'), 'labels': y}, str(w / 'nanimg.safetensors'), metadata={'dd_nb.manifest': man}
+    )
+    save_file(
+        {'images': x.repeat(1, 3, 1, 1), 'labels': y},
+        str(w / 'rgb.safetensors'),
+        metadata={'dd_nb.manifest': json.dumps({**json.loads(man), 'dataset': None})},
+    )
+    save_file(
+        {'images': x, 'labels': y},
+        str(w / 'other.safetensors'),
+        metadata={'dd_nb.manifest': json.dumps({**json.loads(man), 'dataset': 'cifar10'})},
+    )
+    _png_folder(w / 'pngs_cut')
+    (w / 'pngs_cut' / 'b' / '2.png').write_bytes((w / 'pngs_cut' / 'a' / '0.png').read_bytes()[:30])
+    _png_folder(w / 'pngs_text')
+    (w / 'pngs_text' / 'c' / '4.png').write_text('not an image')
+    _png_folder(w / 'pngs_one', classes=('only',))
+    for f in ['data_batch_1', 'batches.meta']:
+        _fake_cifar(w / f'evil_{f}', evil_in=f, marker=w / MARKER)
+    (w / 'cifar_empty').mkdir()
+    (w / 'a_file').write_text('x')
     # a finished run, and folders with a broken / foreign checkpoint
-    r = cli('dd_nb_distill', '--method', 'dm', '--ipc', '1', '--iterations', '2', '--no-eval', '--quiet',
-            '--out', w/'finished', env={'DD_NB_NO_COMPILE': '1'})
+    r = cli(
+        'dd_nb_distill',
+        '--method',
+        'dm',
+        '--ipc',
+        '1',
+        '--iterations',
+        '2',
+        '--no-eval',
+        '--quiet',
+        '--out',
+        w / 'finished',
+        env={'DD_NB_NO_COMPILE': '1'},
+    )
     assert r.returncode == 0, r.stderr
-    (w/'corrupt').mkdir()
-    (w/'corrupt'/'checkpoint.pt').write_bytes(b'\x80\x02garbage')
-    (w/'foreign_ckpt').mkdir()
-    torch.save({'weights': torch.zeros(3)}, w/'foreign_ckpt'/'checkpoint.pt')
-    (w/'empty_out').mkdir()
-    ro = w/'read_only'
+    (w / 'corrupt').mkdir()
+    (w / 'corrupt' / 'checkpoint.pt').write_bytes(b'\x80\x02garbage')
+    (w / 'foreign_ckpt').mkdir()
+    torch.save({'weights': torch.zeros(3)}, w / 'foreign_ckpt' / 'checkpoint.pt')
+    (w / 'empty_out').mkdir()
+    ro = w / 'read_only'
     ro.mkdir()
     ro.chmod(0o555)
-    if os.access(ro, os.W_OK):                       # root writes anywhere: use a file system that refuses folders
+    if os.access(ro, os.W_OK):  # root writes anywhere: use a file system that refuses folders
         ro = Path('/sys/dd_nb_hardening_out')
     return w, ro
 
@@ -122,8 +167,13 @@ CASES = [
     ('checkpoint-minutes-0', D, '--checkpoint-minutes 0', '{o}', r'--checkpoint-minutes must be above 0'),
     ('unknown-protocol', D, '--protocol fastest', '{o}', r"unknown protocol 'fastest'; choose one of: dc-classic"),
     ('unknown-option', D, '--frobnicate 3', '{o}', r'unrecognized arguments: --frobnicate 3'),
-    ('set-not-a-number', D, '--method dm --ipc 1 --set batch_real=abc', '{o}',
-     r"dm: --set batch_real='abc': batch_real must be a number \(preset 256\)"),
+    (
+        'set-not-a-number',
+        D,
+        '--method dm --ipc 1 --set batch_real=abc',
+        '{o}',
+        r"dm: --set batch_real='abc': batch_real must be a number \(preset 256\)",
+    ),
     ('set-unknown-key', D, '--method dm --ipc 1 --set syn_steps=3', '{o}', r"dm has no setting 'syn_steps'"),
     ('set-no-equals', D, '--set nokey', '{o}', r"--set takes KEY=VALUE pairs, got 'nokey'"),
     ('set-iterations-0', D, '--set iterations=0', '{o}', r'--iterations must be a whole number above 0'),
@@ -135,27 +185,67 @@ CASES = [
     ('resume-nothing', D, '--resume', '{w}/empty_out', r'empty_out/checkpoint.pt does not exist, so there is nothing'),
     ('resume-typo', D, '--resume', '{o}', r'checkpoint.pt does not exist, so there is nothing to continue'),
     ('resume-and-overwrite', D, '--resume --overwrite', '{w}/finished', r'--resume .* --overwrite .*: choose one'),
-    ('rerun-finished', D, '--method dm --ipc 1 --iterations 2 --no-eval', '{w}/finished',
-     r'finished already holds a run \(checkpoint.pt, metrics.jsonl, distilled.safetensors'),
-    ('resume-corrupt', D, '--method dm --ipc 1 --resume', '{w}/corrupt',
-     r'checkpoint.pt is not a readable dd_nb checkpoint'),
-    ('resume-foreign', D, '--method dm --ipc 1 --resume', '{w}/foreign_ckpt',
-     r'is not a dd_nb distillation checkpoint'),
-    ('resume-other-config', D, '--method dm --ipc 1 --iterations 2 --seed 5 --no-eval --resume', '{w}/finished',
-     r'the checkpoint was written by a different configuration'),
+    (
+        'rerun-finished',
+        D,
+        '--method dm --ipc 1 --iterations 2 --no-eval',
+        '{w}/finished',
+        r'finished already holds a run \(checkpoint.pt, metrics.jsonl, distilled.safetensors',
+    ),
+    (
+        'resume-corrupt',
+        D,
+        '--method dm --ipc 1 --resume',
+        '{w}/corrupt',
+        r'checkpoint.pt is not a readable dd_nb checkpoint',
+    ),
+    (
+        'resume-foreign',
+        D,
+        '--method dm --ipc 1 --resume',
+        '{w}/foreign_ckpt',
+        r'is not a dd_nb distillation checkpoint',
+    ),
+    (
+        'resume-other-config',
+        D,
+        '--method dm --ipc 1 --iterations 2 --seed 5 --no-eval --resume',
+        '{w}/finished',
+        r'the checkpoint was written by a different configuration',
+    ),
     ('resume-hpd', D, '--param hpd --resume', '{w}/finished', r'--resume is not available for --param hpd'),
     ('out-is-a-file', D, '', '{w}/a_file', r'a_file is a file, not a folder'),
     ('out-under-a-file', D, '', '{w}/a_file/run', r'a_file is a file, not a folder'),
     ('out-read-only', D, '--method dm --ipc 1 --iterations 1 --no-eval', '{ro}/run', r'cannot (create|write to) --out'),
-    ('png-truncated', D, '--dataset {w}/pngs_cut --method dm --ipc 1', '{o}',
-     r'pngs_cut/b/2.png: not a readable image'),
-    ('png-not-an-image', D, '--dataset {w}/pngs_text --method dm --ipc 1', '{o}',
-     r'pngs_text/c/4.png: not a readable image'),
+    (
+        'png-truncated',
+        D,
+        '--dataset {w}/pngs_cut --method dm --ipc 1',
+        '{o}',
+        r'pngs_cut/b/2.png: not a readable image',
+    ),
+    (
+        'png-not-an-image',
+        D,
+        '--dataset {w}/pngs_text --method dm --ipc 1',
+        '{o}',
+        r'pngs_text/c/4.png: not a readable image',
+    ),
     ('one-class-folder', D, '--dataset {w}/pngs_one --method dm --ipc 1', '{o}', r'1 class found \(only\).*at least 2'),
-    ('cifar-evil-batch', D, '--dataset cifar10 --data-root {w}/evil_data_batch_1', '{o}',
-     r'data_batch_1: refused: not a plain CIFAR data file \(it asks to call posix.system\)'),
-    ('cifar-evil-meta', D, '--dataset cifar10 --data-root {w}/evil_batches.meta', '{o}',
-     r'batches.meta: refused: not a plain CIFAR data file'),
+    (
+        'cifar-evil-batch',
+        D,
+        '--dataset cifar10 --data-root {w}/evil_data_batch_1',
+        '{o}',
+        r'data_batch_1: refused: not a plain CIFAR data file \(it asks to call posix.system\)',
+    ),
+    (
+        'cifar-evil-meta',
+        D,
+        '--dataset cifar10 --data-root {w}/evil_batches.meta',
+        '{o}',
+        r'batches.meta: refused: not a plain CIFAR data file',
+    ),
     ('cifar-missing', D, '--dataset cifar10 --data-root {w}/cifar_empty', '{o}', r'cifar10: missing data_batch_1'),
     ('cifar-no-root', D, '--dataset cifar10', '{o}', r'cifar10 reads files: give the folder'),
     ('eval-nothing-given', E, '', '{o}', r'give either a saved set \(PATH\) or --random IPC'),
@@ -182,18 +272,18 @@ CASES = [
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(world, tmp_path, case):
     _, script, args, out, expect = case
     world, ro = world
-    fill = dict(w=world, o=tmp_path/'out', ro=ro)
+    fill = dict(w=world, o=tmp_path / 'out', ro=ro)
     out = Path(out.format(**fill))
     argv = [a.format(**fill) for a in args.split()]
-    before, marker = snapshot(out), world/MARKER
+    before, marker = snapshot(out), world / MARKER
     r = cli(script, *argv, '--out', out)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     assert len(lines) == 1, r.stderr[-2000:]
     assert 'Traceback' not in r.stderr
     assert re.search(expect, lines[0]), lines[0]
-    assert snapshot(out) == before                                  # nothing new, nothing changed, no temp file
-    assert not marker.exists()                                      # no file the user pointed at ran code
+    assert snapshot(out) == before  # nothing new, nothing changed, no temp file
+    assert not marker.exists()  # no file the user pointed at ran code
 
 
 def test_table_has_forty_cases():
@@ -201,85 +291,118 @@ def test_table_has_forty_cases():
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    r = cli(D, '--ipc', '0', '--debug', '--out', tmp_path/'o')
+    r = cli(D, '--ipc', '0', '--debug', '--out', tmp_path / 'o')
     assert r.returncode != 0 and 'Traceback' in r.stderr and '--ipc must be' in r.stderr
 
 
 def _limit_file_size(nbytes):
     "preexec_fn: files may not grow past `nbytes` (a full disk as the process sees it: writes fail with EFBIG)."
+
     def f():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+
     return f
 
 
 def test_disk_full_during_checkpoint_is_one_line_and_leaves_no_temp(tmp_path):
-    out = tmp_path/'run'
-    r = cli(D, '--method', 'dm', '--ipc', '1', '--iterations', '2', '--no-eval', '--quiet', '--out', out,
-            env={'DD_NB_NO_COMPILE': '1'}, preexec_fn=_limit_file_size(4096))
+    out = tmp_path / 'run'
+    r = cli(
+        D,
+        '--method',
+        'dm',
+        '--ipc',
+        '1',
+        '--iterations',
+        '2',
+        '--no-eval',
+        '--quiet',
+        '--out',
+        out,
+        env={'DD_NB_NO_COMPILE': '1'},
+        preexec_fn=_limit_file_size(4096),
+    )
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and 'Traceback' not in r.stderr, r.stderr[-2000:]
     assert 'could not write the checkpoint' in lines[0] and 'File too large' in lines[0], lines[0]
-    assert not list(out.glob('.*.tmp')) and not (out/'checkpoint.pt').exists()
+    assert not list(out.glob('.*.tmp')) and not (out / 'checkpoint.pt').exists()
 
 
 def test_malicious_cifar_never_runs(world, tmp_path):
     "Loaded through the library as well as the command line: the marker the pickles would create never appears."
     world, _ = world
     from dd_nb.data import load_data
+
     for f in ['data_batch_1', 'batches.meta']:
-        with pytest.raises(ValueError, match=f'{f}: refused'): load_data('cifar10', root=world/f'evil_{f}')
-    assert not (world/MARKER).exists()
+        with pytest.raises(ValueError, match=f'{f}: refused'):
+            load_data('cifar10', root=world / f'evil_{f}')
+    assert not (world / MARKER).exists()
 
 
 def _distill(out, *extra, env=None, wait=True, iterations=12):
-    argv = [D, '--method', 'dm', '--ipc', '1', '--iterations', str(iterations), '--no-eval', '--quiet',
-            '--out', str(out), *extra]
-    if wait: return cli(*argv, env=env)
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
+    argv = [
+        D,
+        '--method',
+        'dm',
+        '--ipc',
+        '1',
+        '--iterations',
+        str(iterations),
+        '--no-eval',
+        '--quiet',
+        '--out',
+        str(out),
+        *extra,
+    ]
+    if wait:
+        return cli(*argv, env=env)
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
+    )
 
 
 def _wait_for_lines(p: Path, n, proc, limit=300):
     t0 = time.time()
     while time.time() - t0 < limit:
-        if p.is_file() and len(p.read_text().splitlines()) >= n: return
-        if proc.poll() is not None: raise AssertionError(f'the run ended early: {proc.stderr.read()}')
+        if p.is_file() and len(p.read_text().splitlines()) >= n:
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f'the run ended early: {proc.stderr.read()}')
         time.sleep(0.05)
     raise AssertionError('the run never got going')
 
 
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
 def test_signal_leaves_a_checkpoint_and_resume_is_bit_identical(tmp_path, sig):
-    env = {'DD_NB_NO_COMPILE': '1'}                # eager here: the compiled path is covered by the extension test
-    full = _distill(tmp_path/'full', env=env)
+    env = {'DD_NB_NO_COMPILE': '1'}  # eager here: the compiled path is covered by the extension test
+    full = _distill(tmp_path / 'full', env=env)
     assert full.returncode == 0, full.stderr
-    proc = _distill(tmp_path/'cut', env=env, wait=False)
-    _wait_for_lines(tmp_path/'cut'/'metrics.jsonl', 3, proc)
+    proc = _distill(tmp_path / 'cut', env=env, wait=False)
+    _wait_for_lines(tmp_path / 'cut' / 'metrics.jsonl', 3, proc)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + sig, err
-    line, = err.strip().splitlines()
+    (line,) = err.strip().splitlines()
     assert f'stopped by {signal.Signals(sig).name}; the last good state is in' in line and '--resume' in line, line
-    st = torch.load(tmp_path/'cut'/'checkpoint.pt', weights_only=True)
+    st = torch.load(tmp_path / 'cut' / 'checkpoint.pt', weights_only=True)
     assert 3 <= st['it'] < 12
-    again = _distill(tmp_path/'cut', '--resume', env=env)
+    again = _distill(tmp_path / 'cut', '--resume', env=env)
     assert again.returncode == 0, again.stderr
-    a = DistilledSet.load(tmp_path/'full'/'distilled.safetensors')
-    b = DistilledSet.load(tmp_path/'cut'/'distilled.safetensors')
+    a = DistilledSet.load(tmp_path / 'full' / 'distilled.safetensors')
+    b = DistilledSet.load(tmp_path / 'cut' / 'distilled.safetensors')
     assert torch.equal(a.images, b.images)
-    assert len((tmp_path/'cut'/'metrics.jsonl').read_text().splitlines()) == 12
+    assert len((tmp_path / 'cut' / 'metrics.jsonl').read_text().splitlines()) == 12
 
 
 def test_second_run_into_the_same_folder_is_refused(tmp_path):
-    out = tmp_path/'shared'
+    out = tmp_path / 'shared'
     first = _distill(out, '--checkpoint-every', '1', env={'DD_NB_NO_COMPILE': '1'}, wait=False, iterations=2000)
     try:
-        _wait_for_lines(out/'metrics.jsonl', 1, first)
+        _wait_for_lines(out / 'metrics.jsonl', 1, first)
         second = _distill(out, '--resume')
-        line, = second.stderr.strip().splitlines()
+        (line,) = second.stderr.strip().splitlines()
         assert second.returncode == 2 and 'is in use by another dd_nb run' in line, second.stderr
-        assert first.poll() is None                      # the first run goes on undisturbed
+        assert first.poll() is None  # the first run goes on undisturbed
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=120)
@@ -287,17 +410,17 @@ def test_second_run_into_the_same_folder_is_refused(tmp_path):
 
 
 def test_overwrite_replaces_a_finished_run(tmp_path):
-    out = tmp_path/'run'
+    out = tmp_path / 'run'
     assert _distill(out, iterations=2, env={'DD_NB_NO_COMPILE': '1'}).returncode == 0
     r = _distill(out, '--overwrite', iterations=1, env={'DD_NB_NO_COMPILE': '1'})
     assert r.returncode == 0, r.stderr
-    assert len((out/'metrics.jsonl').read_text().splitlines()) == 1
+    assert len((out / 'metrics.jsonl').read_text().splitlines()) == 1
 
 
 def test_stale_temp_files_are_removed_on_the_next_start(tmp_path):
-    out = tmp_path/'run'
+    out = tmp_path / 'run'
     assert _distill(out, iterations=1, env={'DD_NB_NO_COMPILE': '1'}).returncode == 0
-    (out/'.checkpoint.pt.k1ll3d.tmp').write_bytes(b'')                 # what kill -9 inside a write leaves
+    (out / '.checkpoint.pt.k1ll3d.tmp').write_bytes(b'')  # what kill -9 inside a write leaves
     r = _distill(out, '--resume', iterations=2, env={'DD_NB_NO_COMPILE': '1'})
     assert r.returncode == 0, r.stderr
     assert not list(out.glob('.*.tmp'))
@@ -305,21 +428,34 @@ def test_stale_temp_files_are_removed_on_the_next_start(tmp_path):
 
 def test_extending_a_run_equals_the_longer_run(tmp_path):
     "3 iterations, then --resume to 6, equals 6 in one go, with the default (compiled on the CPU) passes."
-    a = _distill(tmp_path/'a', iterations=6)
+    a = _distill(tmp_path / 'a', iterations=6)
     assert a.returncode == 0, a.stderr
-    assert _distill(tmp_path/'b', iterations=3).returncode == 0
-    b = _distill(tmp_path/'b', '--resume', iterations=6)
+    assert _distill(tmp_path / 'b', iterations=3).returncode == 0
+    b = _distill(tmp_path / 'b', '--resume', iterations=6)
     assert b.returncode == 0, b.stderr
-    x = DistilledSet.load(tmp_path/'a'/'distilled.safetensors').images
-    y = DistilledSet.load(tmp_path/'b'/'distilled.safetensors').images
+    x = DistilledSet.load(tmp_path / 'a' / 'distilled.safetensors').images
+    y = DistilledSet.load(tmp_path / 'b' / 'distilled.safetensors').images
     assert torch.equal(x, y), (x - y).abs().max()
 
 
 @pytest.mark.parametrize('umask,mode', [(0o022, 0o644), (0o027, 0o640)])
 def test_files_follow_the_umask(tmp_path, umask, mode):
-    out = tmp_path/'run'
-    r = cli(D, '--method', 'dm', '--ipc', '1', '--iterations', '1', '--no-eval', '--quiet', '--out', out,
-            env={'DD_NB_NO_COMPILE': '1'}, preexec_fn=lambda: os.umask(umask))
+    out = tmp_path / 'run'
+    r = cli(
+        D,
+        '--method',
+        'dm',
+        '--ipc',
+        '1',
+        '--iterations',
+        '1',
+        '--no-eval',
+        '--quiet',
+        '--out',
+        out,
+        env={'DD_NB_NO_COMPILE': '1'},
+        preexec_fn=lambda: os.umask(umask),
+    )
     assert r.returncode == 0, r.stderr
     for f in ['distilled.safetensors', 'distilled.json', 'checkpoint.pt', 'report.json', 'metrics.jsonl', 'grid.png']:
-        assert (out/f).stat().st_mode & 0o777 == mode, (f, oct((out/f).stat().st_mode & 0o777))
+        assert (out / f).stat().st_mode & 0o777 == mode, (f, oct((out / f).stat().st_mode & 0o777))

@@ -1,10 +1,14 @@
 "The package as users install it."
+
 import subprocess, sys, zipfile
 
 
 def test_wheel_ships_only_the_package(tmp_path):
-    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-q', '-w', str(tmp_path), '.'],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-q', '-w', str(tmp_path), '.'],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     whl = next(tmp_path.glob('dd_nb-*.whl'))
     tops = {n.split('/')[0] for n in zipfile.ZipFile(whl).namelist()}
