@@ -40,7 +40,7 @@ GROUPS = {
 def _u(n, g, *shape):
     return torch.rand(n, *shape, generator=g)
 
-
+# %% ../nbs/03_augment.ipynb #37297b47
 def _draw(op, n, hw, p: DSAParams, g):
     H, W = hw
     if op == 'scale':
@@ -66,12 +66,12 @@ def _draw(op, n, hw, p: DSAParams, g):
         )
     raise ValueError(op)
 
-
+# %% ../nbs/03_augment.ipynb #52d6a224
 def _affine(x, theta):
     grid = F.affine_grid(theta.expand(len(x), 2, 3), list(x.shape), align_corners=True)
     return F.grid_sample(x, grid, align_corners=True)
 
-
+# %% ../nbs/03_augment.ipynb #4d4fc13d
 def _apply(op, x, r, p: DSAParams):
     B, C, H, W = x.shape
     r = r.to(x.device)

@@ -44,7 +44,7 @@ def check_positive(name: str, value, integer=True):
         raise ValueError(f'{flag} must be {"a whole number " if integer else ""}above 0, got {value!r}')
     return value
 
-
+# %% ../nbs/90_cli.ipynb #d1a924b8
 def check_out_path(out) -> Path:
     "`out` as a Path, if it is a folder or could become one (no part of it is a file); writes nothing."
     out = Path(out)
@@ -75,7 +75,7 @@ def check_run_folder(out, resume: bool, overwrite: bool) -> Path:
         )
     return out
 
-
+# %% ../nbs/90_cli.ipynb #8f3b5d12
 @contextlib.contextmanager
 def claim_out(out, overwrite: bool = False):
     """Create and lock `out` for the life of a run, check it is writable, remove stale temporary files (and with
@@ -156,7 +156,7 @@ def dd_nb_evaluate(
         print(f'report: {Path(out) / "report.json"}')
     return rep
 
-
+# %% ../nbs/90_cli.ipynb #9fef365b
 def _random_report(ev: Evaluator, ipc, archs, full):
     "A report for the random-real baseline itself (the set *is* the random subsets)."
     t0 = time.time()
@@ -201,7 +201,7 @@ def argv_for_fastcore(argv, positional='path'):
             out.append(a)
     return out
 
-
+# %% ../nbs/90_cli.ipynb #3d8aafea
 # errors that are the input's (exit 2, one line); anything else is a bug (exit 1, one line, --debug shows the traceback)
 USER_ERRORS = (ValueError, OSError, FloatingPointError, LookupError)
 
@@ -209,7 +209,7 @@ USER_ERRORS = (ValueError, OSError, FloatingPointError, LookupError)
 def _one_line(e: BaseException) -> str:
     return ' '.join(str(e).split()) or type(e).__name__
 
-
+# %% ../nbs/90_cli.ipynb #809e3dad
 def _stopped(e: KeyboardInterrupt) -> str:
     "The line for a run stopped by a signal: where its last good state is, and how to continue."
     what = getattr(e, 'signame', 'SIGINT')
@@ -218,7 +218,7 @@ def _stopped(e: KeyboardInterrupt) -> str:
         return f'stopped by {what}; the last good state is in {ckpt}: continue with --resume'
     return f'stopped by {what}'
 
-
+# %% ../nbs/90_cli.ipynb #0ffd315a
 def run_script(func, argv=None, positional='path'):
     """Parse `argv` (default `sys.argv[1:]`) for a `call_parse` function and run it. Bad input (argument, file,
     setting) exits 2 with one line on stderr; SIGTERM / Ctrl-C exit 128 + the signal after a checkpoint; `--debug`
@@ -259,7 +259,7 @@ def run_script(func, argv=None, positional='path'):
         )
     return 0
 
-
+# %% ../nbs/90_cli.ipynb #0cee5a11
 def evaluate_main():
     "Console entry point of `dd_nb_evaluate`."
     return run_script(dd_nb_evaluate)
@@ -281,7 +281,7 @@ def parse_overrides(text) -> dict:
             out[k.replace('-', '_')] = v
     return out
 
-
+# %% ../nbs/90_cli.ipynb #c033df29
 def _from_set(name, given, extra: dict):
     "A setting given as its own option or through --set (not both, unless equal)."
     if name not in extra:
@@ -406,24 +406,26 @@ def _distill(
         syn, matcher, its, cfg = build(
             method, real, ipc, seed=seed, param=param, iterations=iterations, lr_img=lr_img, **extra
         )
-        d = Distiller(
-            syn,
-            matcher,
-            real,
-            its,
-            seed=seed,
-            out=out,
-            checkpoint_every=checkpoint_every,
-            checkpoint_seconds=checkpoint_seconds,
-            progress=not quiet,
-            config=cfg,
-        )
-        d.run(resume=resume)
-        n_its = d.it
+        history, n_its = [], 0
+        if its > 0:  # 0 iterations: a selection method (herding), whose start is its result
+            d = Distiller(
+                syn,
+                matcher,
+                real,
+                its,
+                seed=seed,
+                out=out,
+                checkpoint_every=checkpoint_every,
+                checkpoint_seconds=checkpoint_seconds,
+                progress=not quiet,
+                config=cfg,
+            )
+            d.run(resume=resume)
+            history, n_its = d.history, d.it
         syn = syn.finalize(real)  # HMN prunes its container into the budget here
         cfg.update(syn.notes())
-        spi = float(np.mean([h['seconds'] for h in d.history]))
-        fig = loss_plot(d.history, f'{name.upper()} on {real.name}, ipc {ipc}')
+        spi = float(np.mean([h['seconds'] for h in history])) if history else 0.0
+        fig = loss_plot(history, f'{name.upper()} on {real.name}, ipc {ipc}')
     if is_main():
         out.mkdir(parents=True, exist_ok=True)
         fig.savefig(out / 'loss.png', dpi=100)
@@ -479,7 +481,7 @@ def _distill(
         )
     return rep
 
-
+# %% ../nbs/90_cli.ipynb #01f7a1ac
 def distill_main():
     "Console entry point of `dd_nb_distill`."
     return run_script(dd_nb_distill, positional=None)

@@ -23,7 +23,7 @@ def default_device() -> torch.device:
         return torch.device(os.environ['DD_NB_DEVICE'])
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
-
+# %% ../nbs/00a_core.ipynb #7f3f7674
 def prefer_channels_last() -> bool:
     """Whether compiled CPU training steps (forward and backward: evaluation, gradient matching) use the
     channels-last memory
@@ -51,7 +51,7 @@ def seed_everything(seed: int) -> int:
     torch.manual_seed(seed)
     return seed
 
-
+# %% ../nbs/00a_core.ipynb #7c405ac9
 def rng_states() -> dict:
     "Every random-number generator state dd_nb uses, for checkpoints."
     st = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
@@ -59,7 +59,7 @@ def rng_states() -> dict:
         st['cuda'] = torch.cuda.get_rng_state_all()
     return st
 
-
+# %% ../nbs/00a_core.ipynb #d856c7c4
 def set_rng_states(st: dict):
     "Restore what `rng_states` captured."
     random.setstate(st['python'])
@@ -129,7 +129,7 @@ def current_umask() -> int:
     os.umask(old)
     return old
 
-
+# %% ../nbs/00a_core.ipynb #88ced6f4
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path next to `path`; on success rename it onto `path` with the permissions the umask asks for
@@ -147,14 +147,14 @@ def atomic_path(path):
             os.remove(tmp)
         raise
 
-
+# %% ../nbs/00a_core.ipynb #7e4aec11
 def write_json(path, obj):
     "Write `obj` as indented JSON, atomically."
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(obj, indent=2, default=_json_default) + '\n')
     return Path(path)
 
-
+# %% ../nbs/00a_core.ipynb #e6d5b96d
 def _json_default(o):
     if isinstance(o, (np.integer,)):
         return int(o)
@@ -225,7 +225,7 @@ class Interrupted(KeyboardInterrupt):
         self.signum, self.signame = signum, signal.Signals(signum).name
         super().__init__(f'stopped by {self.signame}')
 
-
+# %% ../nbs/00a_core.ipynb #41dc60a3
 @contextlib.contextmanager
 def stop_signals_as_interrupt():
     "Within the block, SIGTERM and SIGINT raise `Interrupted` (where their handlers are still Python's defaults)."
@@ -266,7 +266,7 @@ def recipe_key(config: dict) -> str:
     "A short stable hash of a JSON-able recipe (for cache file names)."
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-
+# %% ../nbs/00a_core.ipynb #3012659d
 def save_tensors(path, tensors: dict, kind: str, config: dict, **summary) -> Path:
     """`tensors` as safetensors with `config` in the metadata under `dd_nb.<kind>`, and a JSON manifest (config +
     summary) beside them."""
@@ -280,7 +280,7 @@ def save_tensors(path, tensors: dict, kind: str, config: dict, **summary) -> Pat
     write_json(path.with_suffix('.json'), {**config, **summary, 'versions': versions()})
     return path
 
-
+# %% ../nbs/00a_core.ipynb #36cce863
 def load_tensors(path, kind: str, what: str) -> tuple:
     "(tensors, config) from a file written by `save_tensors` for `kind`; `what` names it in errors."
     from safetensors import safe_open
@@ -295,7 +295,7 @@ def load_tensors(path, kind: str, what: str) -> tuple:
         raise ValueError(f'{path} is not a dd_nb {what} (no recipe in its metadata)')
     return tensors, json.loads(meta[f'dd_nb.{kind}'])
 
-
+# %% ../nbs/00a_core.ipynb #cfd564b2
 def cached_by_recipe(path, config: dict, load, make):
     """`load(path)` when that file holds exactly `config`, else `make()`, saved to `path` (the object has `.config`
     and `.save`)."""

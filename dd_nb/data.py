@@ -200,11 +200,11 @@ class RealData:
             f"train {len(self.train)} / val {len(self.val)} / test {len(self.test)}{', ZCA' if self.zca else ''})"
         )
 
-
+# %% ../nbs/01_data.ipynb #9bbabf33
 def _stat(v, like):
     return torch.tensor(v, dtype=like.dtype, device=like.device).view(1, -1, 1, 1)
 
-
+# %% ../nbs/01_data.ipynb #27572c81
 def _carve_val(train: Split, frac, seed):
     "Stratified split of `train` into (train, val): `frac` of every class goes to val."
     if frac <= 0:
@@ -263,7 +263,7 @@ class ImageFiles(Dataset):
             im = TF.center_crop(TF.resize(im, min(self.size)), list(self.size))
         return TF.to_tensor(im), self.targets[i]
 
-
+# %% ../nbs/01_data.ipynb #cd6864c5
 def _open_image(path, mode=None):
     "A PIL image read completely (converted to `mode` if given); an unreadable file is a `ValueError` naming it."
     from PIL import Image
@@ -277,13 +277,13 @@ def _open_image(path, mode=None):
     except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, …
         raise ValueError(f'{path}: not a readable image ({e})') from None
 
-
+# %% ../nbs/01_data.ipynb #4f4d00ba
 def _labels_of(ds):
     if hasattr(ds, 'targets'):
         return torch.as_tensor(list(ds.targets), dtype=torch.long)
     return torch.as_tensor([int(ds[i][1]) for i in range(len(ds))], dtype=torch.long)
 
-
+# %% ../nbs/01_data.ipynb #76c93300
 def from_datasets(
     train_ds,
     test_ds,
@@ -344,7 +344,7 @@ def from_datasets(
         source=source,
     )
 
-
+# %% ../nbs/01_data.ipynb #bf4d39b4
 def _scan_folder(root):
     from torchvision.datasets.folder import find_classes, make_dataset, IMG_EXTENSIONS
 
@@ -352,11 +352,11 @@ def _scan_folder(root):
     samples = make_dataset(str(root), to_idx, extensions=IMG_EXTENSIONS)
     return classes, [p for p, _ in samples], [t for _, t in samples]
 
-
+# %% ../nbs/01_data.ipynb #39c552bf
 def _image_mode(path):
     return 'L' if _open_image(path).mode in ('L', 'LA', 'I', 'I;16', '1') else 'RGB'
 
-
+# %% ../nbs/01_data.ipynb #2a9a2e80
 def image_folder(path, size=None, val_frac=0.1, seed=0, test_frac=0.25, zca=False, max_bytes=2**31) -> RealData:
     """A `RealData` from an ImageFolder directory: `path/{train,test}/<class>/*.png`, or `path/<class>/*` split
     stratified."""
@@ -413,13 +413,13 @@ _PICKLE_ALLOWED |= {('numpy', 'ndarray'), ('numpy', 'dtype')}
 class _Refused(pickle.UnpicklingError):
     "A global the data-only unpickler does not admit."
 
-
+# %% ../nbs/01_data.ipynb #7a99ba1e
 def _latin1_bytes(text, encoding='latin1'):
     if encoding not in ('latin1', 'latin-1'):
         raise _Refused(f'it asks to encode text as {encoding!r}')
     return text.encode('latin1')
 
-
+# %% ../nbs/01_data.ipynb #32223041
 class _DataOnlyUnpickler(pickle.Unpickler):
     "An unpickler that can rebuild NumPy arrays and builtin containers, and nothing that runs code."
 
@@ -437,7 +437,7 @@ class _DataOnlyUnpickler(pickle.Unpickler):
                 continue
         raise _Refused(f'{module}.{name} is not available in this NumPy')
 
-
+# %% ../nbs/01_data.ipynb #76d7867f
 def read_cifar_pickle(path) -> dict:
     "A CIFAR python batch or meta file as a dict with str keys, read without executing anything."
     path = Path(path)
@@ -452,7 +452,7 @@ def read_cifar_pickle(path) -> dict:
         raise ValueError(f'{path}: a CIFAR file holds a dict, this one a {type(obj).__name__}')
     return {(k.decode('latin1') if isinstance(k, bytes) else k): v for k, v in obj.items()}
 
-
+# %% ../nbs/01_data.ipynb #e8da239b
 def _cifar_batch(path, label_key):
     "(uint8 images (N, 3, 32, 32), labels (N,)) of one batch file, checked against the documented layout."
     d = read_cifar_pickle(path)
@@ -465,7 +465,7 @@ def _cifar_batch(path, label_key):
         raise ValueError(f'{path}: "{label_key}" must list one label per image ({len(x)} images)')
     return torch.from_numpy(x.reshape(-1, 3, 32, 32).copy()), torch.as_tensor(np.asarray(y, dtype=np.int64))
 
-
+# %% ../nbs/01_data.ipynb #28c32a25
 def _cifar(name, root, zca=False, val_frac=0.1, seed=0):
     ten = name == 'cifar10'
     folder = Path(root) / ('cifar-10-batches-py' if ten else 'cifar-100-python')
@@ -505,12 +505,12 @@ def _cifar(name, root, zca=False, val_frac=0.1, seed=0):
         source=str(folder),
     )
 
-
+# %% ../nbs/01_data.ipynb #a687259d
 def cifar10(root, zca=False, val_frac=0.1, seed=0) -> RealData:
     "CIFAR-10 from `root/cifar-10-batches-py/` (no download)."
     return _cifar('cifar10', root, zca, val_frac, seed)
 
-
+# %% ../nbs/01_data.ipynb #eeba4e43
 def cifar100(root, zca=False, val_frac=0.1, seed=0) -> RealData:
     "CIFAR-100 from `root/cifar-100-python/` (no download)."
     return _cifar('cifar100', root, zca, val_frac, seed)
@@ -570,7 +570,7 @@ def tiny_imagenet(root, val_frac=0.1, seed=0, size=64) -> RealData:
         source=str(root),
     )
 
-
+# %% ../nbs/01_data.ipynb #668644d9
 def imagenet_subset(name, root, size=128, val_frac=0.1, seed=0) -> RealData:
     "An ImageNet subset (`IMAGENET_SUBSETS`) from `root/{train,val}/<wnid>/`, read lazily."
     check_choice('ImageNet subset', name, IMAGENET_SUBSETS)

@@ -52,7 +52,7 @@ def _plain_rng():
     st['python'] = [st['python'][0], list(st['python'][1]), st['python'][2]]
     return st
 
-
+# %% ../nbs/15_distill.ipynb #9a907887
 def _restore_rng(st):
     n = st['numpy']
     set_rng_states(
@@ -64,7 +64,7 @@ def _restore_rng(st):
         )
     )
 
-
+# %% ../nbs/15_distill.ipynb #0c584c76
 def _clone(o):
     "A deep copy of nested dicts / lists / tuples of tensors and plain values."
     if isinstance(o, dict):
@@ -73,7 +73,7 @@ def _clone(o):
         return type(o)(_clone(v) for v in o)
     return o.detach().clone() if isinstance(o, torch.Tensor) else o
 
-
+# %% ../nbs/15_distill.ipynb #9aea89d9
 CHECKPOINT_SECONDS = 120.0  # default cadence: at most two minutes of work lost to a kill -9
 
 
@@ -285,7 +285,7 @@ class ProgressBar(Callback):
     def on_end(self, d):
         self.bar.close()
 
-
+# %% ../nbs/15_distill.ipynb #ada1fc14
 class MetricsLog(Callback):
     "Append every iteration's metrics to `out/metrics.jsonl`."
 
@@ -305,7 +305,7 @@ class MetricsLog(Callback):
     def on_end(self, d):
         self.f.close()
 
-
+# %% ../nbs/15_distill.ipynb #c605cec6
 class LiveHook(Callback):
     "Call `fn(distiller, metrics)` every `every` iterations (live plots, dashboards)."
 

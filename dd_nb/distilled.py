@@ -126,7 +126,7 @@ def _tensors(ds: DistilledSet) -> dict:
     t.update({f'transform.{k}': v for k, v in ds.transform.items()})
     return {k: v.detach().cpu().contiguous() for k, v in t.items()}
 
-
+# %% ../nbs/04_distilled.ipynb #1af261b9
 def save(ds: DistilledSet, path) -> Path:
     "Write `path` (.safetensors, manifest in its metadata) and the manifest beside it as `.json`; both atomically."
     from safetensors.torch import save_file
@@ -140,7 +140,7 @@ def save(ds: DistilledSet, path) -> Path:
     write_json(path.with_suffix('.json'), man)
     return path
 
-
+# %% ../nbs/04_distilled.ipynb #79aa8ccc
 def load(path) -> DistilledSet:
     "Read a set written by `save` (no unpickling); a truncated or foreign file is a clear error."
     from safetensors import safe_open
@@ -188,7 +188,7 @@ def denormalize(ds: DistilledSet) -> torch.Tensor:
         x = x * s + m
     return x.clamp(0, 1)
 
-
+# %% ../nbs/04_distilled.ipynb #96118ad3
 def export_png(ds: DistilledSet, folder) -> Path:
     "Write the set as an `ImageFolder` of PNGs: `folder/<class>/<i>.png`."
     from PIL import Image
@@ -222,7 +222,7 @@ def _tload(p):
     except Exception as e:
         raise ValueError(f'{p}: not a readable torch tensor file ({e.__class__.__name__}: {str(e)[:200]})') from None
 
-
+# %% ../nbs/04_distilled.ipynb #23861aa6
 def from_mtt(folder, real=None, method='mtt', **extra) -> DistilledSet:
     "Import an MTT/TESLA/DATM/PAD trio (`images_best.pt`, `labels_best.pt`, optional `lr_best.pt`)."
     folder = Path(folder)
@@ -236,7 +236,7 @@ def from_mtt(folder, real=None, method='mtt', **extra) -> DistilledSet:
     labels = labels.float() if labels.is_floating_point() else labels.long()
     return DistilledSet.create(images.float(), labels, real, method=method, lr=lr, imported_from=str(folder), **extra)
 
-
+# %% ../nbs/04_distilled.ipynb #5548555a
 def from_dc(path, real=None, exp=0, method='dc', **extra) -> DistilledSet:
     "Import experiment `exp` of a DC/DSA/DM `res_*.pt` file."
     res = _tload(path)

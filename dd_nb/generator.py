@@ -107,7 +107,7 @@ class AdaIN(nn.Module):
         g, b = self.affine(w)[..., None, None].chunk(2, 1)
         return F.instance_norm(x) * (1 + g) + b
 
-
+# %% ../nbs/14_generator.ipynb #a2e0a4b9
 def _plan(im_size, min_stages=4, max_up=4):
     "(start size, number of ×2 upsamplings, number of stages) for a square image size."
     if len(set(im_size)) != 1:
@@ -117,7 +117,7 @@ def _plan(im_size, min_stages=4, max_up=4):
         up += 1
     return res // 2**up, up, max(min_stages, up + 1)
 
-
+# %% ../nbs/14_generator.ipynb #beff9183
 class StyleGenerator(LayeredGenerator):
     "A small class-conditional style-modulated generator (see above); `arch` holds its constructor arguments."
 
@@ -188,17 +188,17 @@ class ProjectionDiscriminator(nn.Module):
         h = h.sum((2, 3))
         return self.out(torch.cat([h, sd], 1))[:, 0] + (self.embed(y) * h).sum(1)
 
-
+# %% ../nbs/14_generator.ipynb #16de5942
 def to_data(real, x):
     "Generator output in [−1, 1] → the stored space of `real` (mean/std normalised or ZCA)."
     return real.normalize((x + 1) / 2)
 
-
+# %% ../nbs/14_generator.ipynb #ce119367
 def _pixels(real, x):
     "Stored space → [−1, 1], the generator's range."
     return real.denormalize(x) * 2 - 1
 
-
+# %% ../nbs/14_generator.ipynb #7ea70d40
 GENERATOR_VERSION = (
     4  # bump when StyleGenerator / ProjectionDiscriminator / the training loop change: old caches are retrained
 )
@@ -219,7 +219,7 @@ def generator_recipe(real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.
         version=GENERATOR_VERSION,
     )
 
-
+# %% ../nbs/14_generator.ipynb #0bd9460a
 def train_generator(
     real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.1, device=None, progress=True, **arch
 ) -> StyleGenerator:
@@ -261,11 +261,11 @@ def fingerprint(G: nn.Module) -> str:
         h.update(v.detach().cpu().contiguous().float().numpy().tobytes())
     return h.hexdigest()[:16]
 
-
+# %% ../nbs/14_generator.ipynb #3a252e8f
 def save_generator(G: StyleGenerator, path) -> Path:
     return save_tensors(path, dict(G.state_dict()), 'generator', G.recipe, fingerprint=fingerprint(G))
 
-
+# %% ../nbs/14_generator.ipynb #16cb6ddb
 def load_generator(path, device=None) -> StyleGenerator:
     t, cfg = load_tensors(path, 'generator', 'generator')
     G = StyleGenerator(**cfg['arch'])
@@ -273,7 +273,7 @@ def load_generator(path, device=None) -> StyleGenerator:
     G.recipe = cfg
     return G.to(device or default_device()).eval().requires_grad_(False)
 
-
+# %% ../nbs/14_generator.ipynb #53213ff2
 class _Saved:
     "Adapter so `cached_by_recipe` can load and save generators."
 
@@ -283,7 +283,7 @@ class _Saved:
     def save(self, path):
         save_generator(self.G, path)
 
-
+# %% ../nbs/14_generator.ipynb #66d7b38e
 def cached_generator(real, folder=None, device=None, progress=True, **recipe) -> StyleGenerator:
     """The generator trained on `real` with exactly this recipe, from `folder` (default: the dd_nb cache), else
     trained and saved."""
@@ -317,7 +317,7 @@ def real_classifier(real, net='ConvNet', epochs=100, seed=0, width=128, device=N
     save_tensors(path, dict(m.state_dict()), 'classifier', cfg, test_accuracy=accuracy(m, real.test))
     return m.eval().requires_grad_(False)
 
-
+# %% ../nbs/14_generator.ipynb #5259ec01
 @torch.no_grad()
 def generator_quality(G: LayeredGenerator, real, classifier: nn.Module, n=100, seed=0) -> dict:
     """Share of `n` generated images per class that `classifier` assigns to their class, the classifier's real test

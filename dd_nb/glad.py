@@ -6,12 +6,13 @@
 from __future__ import annotations
 import torch, torch.nn as nn
 from .param import Parameterization, ParamSpec, PARAMS
+from .methods import preset_file
 from .distilled import DistilledSet
 from .generator import LayeredGenerator, to_data, fingerprint, cached_generator
 from .methods import build
 
 # %% auto #0
-__all__ = ['GLAD_LRS', 'GENERATOR_STEPS', 'GanLatents', 'build_glad']
+__all__ = ['GENERATOR_STEPS', 'GanLatents', 'glad_preset', 'build_glad']
 
 # %% ../nbs/17_glad.ipynb #a82e2b81
 class GanLatents(Parameterization):
@@ -106,13 +107,16 @@ class GanLatents(Parameterization):
         )
 
 # %% ../nbs/17_glad.ipynb #a8474f38
-GLAD_LRS = {
-    'dc': dict(lr_img=1.0, lr_w=0.001),
-    'dsa': dict(lr_img=1.0, lr_w=0.001),
-    'dm': dict(lr_img=10.0, lr_w=0.01),
-    'mtt': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6),
-    'tesla': dict(lr_img=10000.0, lr_w=10.0, lr_lr=1e-6),
-}
+def glad_preset(
+    method: str,  # the matching method
+) -> dict:
+    "GLaD's latent learning rates for `method`, from `dd_nb/presets/glad.toml`."
+    lrs = {k: v for k, v in preset_file('glad')['official'].items() if isinstance(v, dict)}
+    if method not in lrs:
+        raise ValueError(f"{method!r} has no GAN-latent form; choose one of: {', '.join(lrs)}")
+    return dict(lrs[method])
+
+# %% ../nbs/17_glad.ipynb #40111578
 _GAN_KEYS = {'stage', 'init', 'n_avg', 'lr_w', 'lr_img', 'lr_lr', 'generator_steps'}
 GENERATOR_STEPS = 600  # the default digits / small-image generator recipe (notebook 14)
 
@@ -130,9 +134,7 @@ def build_glad(
 ):
     """(GanLatents, matcher, iterations, config) for `method` in the latent space of `generator` at `stage` (default:
     the middle one)."""
-    if method not in GLAD_LRS:
-        raise ValueError(f"{method!r} has no GAN-latent form; choose one of: {', '.join(GLAD_LRS)}")
-    gan = {**GLAD_LRS[method], **{k: v for k, v in overrides.items() if k in _GAN_KEYS and v is not None}}
+    gan = {**glad_preset(method), **{k: v for k, v in overrides.items() if k in _GAN_KEYS and v is not None}}
     steps = gan.pop('generator_steps', GENERATOR_STEPS)
     G = generator if generator is not None else cached_generator(real, steps=steps, device=device)
     stage = G.num_stages // 2 if stage is None else stage

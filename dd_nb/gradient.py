@@ -30,7 +30,7 @@ def get_loops(ipc):
         )
     return LOOPS[ipc]
 
-
+# %% ../nbs/08_gradient.ipynb #c194b41b
 class GradientMatcher(Matcher):
     "DC / DSA gradient matching (per-class gradients of a fresh ConvNet trained between outer steps)."
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .param import Parameterization, ParamSpec, PARAMS
-from .methods import build, method_settings
+from .methods import build, method_settings, preset_file
 from .gradient import get_loops
 from .distilled import DistilledSet
 from .train import get_protocol, train_net
@@ -19,7 +19,7 @@ from .nets import get_net
 from .augment import DSA
 
 # %% auto #0
-__all__ = ['HMN_LR_NET', 'HMN_METHODS', 'HMN_SETTINGS', 'HMNShape', 'HMN', 'warm_start', 'build_hmn', 'aum_scores', 'prune_k',
+__all__ = ['HMN_METHODS', 'HMN_SETTINGS', 'HMNShape', 'HMN', 'warm_start', 'hmn_lr_net', 'build_hmn', 'aum_scores', 'prune_k',
            'double_ended', 'choose_beta', 'aum_plot', 'tier_plot', 'storage_plot', 'hmn_build']
 
 # %% ../nbs/19_hmn.ipynb #c8670c79
@@ -60,7 +60,7 @@ class HMNShape:
             n_up=1,
         )
 
-
+# %% ../nbs/19_hmn.ipynb #57f4261f
 class HMN(Parameterization):
     "Hierarchical memory network: memories (dataset / class / instance), class extractors, a shared decoder."
 
@@ -238,10 +238,15 @@ def warm_start(hmn: HMN, real, steps=300, lr=0.01, seed=0) -> HMN:
         opt.step()
     return hmn
 
+# %% ../nbs/19_hmn.ipynb #ce6b3fae
+def hmn_lr_net(
+    ipc: int,  # images per class
+) -> float:
+    "The decoder / extractor learning rate by IPC, chosen on the validation split (`dd_nb/presets/hmn.toml`)."
+    t = preset_file('hmn')['lr_net']
+    return t['ipc_1'] if ipc <= 1 else t['more']
 
-# the decoder / extractor learning rate (`lr_net`) by IPC, chosen on the validation split (see "Choosing lr_net" below)
-HMN_LR_NET = {1: 0.01, 'more': 0.001}
-
+# %% ../nbs/19_hmn.ipynb #fcd188ef
 # the methods HMN's container distils with (its paper: DSA with IDC's distance), and the container's own settings
 HMN_METHODS = ('dsa', 'dc')
 HMN_SETTINGS = (
@@ -281,7 +286,7 @@ def build_hmn(
     if isinstance(shape, dict):
         shape = HMNShape(**shape)
     if lr_net is None:
-        lr_net = HMN_LR_NET[1] if ipc <= 1 else HMN_LR_NET['more']
+        lr_net = hmn_lr_net(ipc)
     o, i = get_loops(ipc) if ipc in (1, 10, 20, 30, 40, 50) else (10, 50)
     over = dict(metric='idc', outer_loop=o, inner_loop=i, **overrides)
     if method not in HMN_METHODS:
@@ -327,13 +332,13 @@ def aum_scores(hmn: HMN, real, protocol='dsa', seed=0, net='ConvNet', width=128)
     train_net(m, x.detach(), y, p, dsa=DSA(real.dsa_strategy), seed=seed, compile=False, callbacks=[cb])
     return cb.scores
 
-
+# %% ../nbs/19_hmn.ipynb #a4aae7e1
 def prune_k(hmn: HMN, budget_floats: int) -> int:
     "Images to drop per class so the container fits `budget_floats` (0 if it already does)."
     over = hmn.storage_floats() - budget_floats
     return max(0, math.ceil(over / (hmn.num_classes * hmn.instance_floats)))
 
-
+# %% ../nbs/19_hmn.ipynb #26db08aa
 def double_ended(labels, aum, k: int, beta: float) -> torch.Tensor:
     "Positions to drop: per class the ⌊β·k⌋ lowest-AUM and the k − ⌊β·k⌋ highest-AUM images."
     if not 0 <= beta <= 1:
@@ -348,7 +353,7 @@ def double_ended(labels, aum, k: int, beta: float) -> torch.Tensor:
         out.append(torch.cat([order[:hard], order[len(order) - (k - hard) :]]))
     return torch.cat(out).sort().values
 
-
+# %% ../nbs/19_hmn.ipynb #e47a05eb
 def choose_beta(hmn: HMN, real, ipc, aum, grid=(0.0, 0.25, 0.5, 0.75, 1.0), protocol='dsa', models=2, seed=0):
     """(best β, {β: validation accuracy}, pruned container): every β of `grid` pruned to the budget and scored on the
     validation split."""
@@ -398,7 +403,7 @@ def _finalize(self: HMN, real) -> HMN:
     pruned.prune_config = None
     return pruned
 
-
+# %% ../nbs/19_hmn.ipynb #56916a5a
 HMN.finalize = _finalize
 
 
@@ -431,7 +436,7 @@ def aum_plot(labels, aum, dropped=None, classes=None, ax=None):
     )
     return ax
 
-
+# %% ../nbs/19_hmn.ipynb #b470b038
 @torch.no_grad()
 def tier_plot(hmn: HMN, real, per_class=2):
     "Images as decoded, and with one memory tier replaced by its mean: what each tier carries."
@@ -451,7 +456,7 @@ def tier_plot(hmn: HMN, real, per_class=2):
         ax[r, 0].set_title(name, fontsize=7, loc='left')
     return fig
 
-
+# %% ../nbs/19_hmn.ipynb #729a8337
 def storage_plot(hmn: HMN, budget_floats: int, ax=None):
     "Floats per tier (stacked) against the budget."
     ax = ax or plt.subplots(figsize=(5, 1.6))[1]

@@ -14,11 +14,12 @@ from .glad import GanLatents, build_glad
 from .distill import Distiller, Callback
 from .evaluate import Evaluator
 from .matcher import METHODS
+from .methods import preset_file
 from .param import ParamSpec, ParamRun, PARAMS
 
 # %% auto #0
-__all__ = ['SEARCH', 'HPD_PAPER_PRESETS', 'cam_layer', 'cam_features', 'CamDistance', 'gradcam_torch', 'SpaceResult', 'HPD',
-           'hpd_paper_preset', 'hpd_plot', 'stage_strip', 'run_hpd']
+__all__ = ['SEARCH', 'cam_layer', 'cam_features', 'CamDistance', 'gradcam_torch', 'SpaceResult', 'HPD', 'hpd_paper_preset',
+           'hpd_plot', 'stage_strip', 'run_hpd']
 
 # %% ../nbs/18_hpd.ipynb #d3d52654
 _POOLS = (nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Identity)
@@ -31,7 +32,7 @@ def cam_layer(net: nn.Module) -> nn.Module:
         raise ValueError(f'{type(net).__name__} has no sequential `features`: pass the layer')
     return next(m for m in reversed(list(feats)) if not isinstance(m, _POOLS))
 
-
+# %% ../nbs/18_hpd.ipynb #239c179f
 def _activation_and_grad(net, x, y, layer=None, create_graph=False):
     "(A, ∂ logit_y / ∂A) for the output A of `layer` (default `cam_layer(net)`)."
     layer = layer or cam_layer(net)
@@ -47,13 +48,13 @@ def _activation_and_grad(net, x, y, layer=None, create_graph=False):
         h.remove()
     return (A, g) if create_graph else (A.detach(), g.detach())
 
-
+# %% ../nbs/18_hpd.ipynb #c63bdaa6
 def cam_features(net: nn.Module, x, y, layer: nn.Module | None = None, create_graph=False) -> torch.Tensor:
     "A · ReLU(∂ logit_y / ∂A) per image (N, C, H, W), A = the output of `layer` (default `cam_layer(net)`)."
     A, g = _activation_and_grad(net, x, y, layer, create_graph)
     return A * F.relu(g)
 
-
+# %% ../nbs/18_hpd.ipynb #6051632e
 def _mean_features(net, x, y, per_class, num_classes, batch=512):
     "Mean class-relevant feature over a set (per class when `per_class`), in batches."
     tot, cnt = None, torch.zeros(num_classes if per_class else 1)
@@ -65,7 +66,7 @@ def _mean_features(net, x, y, per_class, num_classes, batch=512):
         cnt += torch.bincount(k, minlength=len(cnt))
     return tot / cnt.clamp(min=1).to(tot.device)[:, None]
 
-
+# %% ../nbs/18_hpd.ipynb #5b08c935
 class CamDistance:
     "D(S, T) of H-PD Eq. 6 against the real train split, with the real side computed once."
 
@@ -112,7 +113,7 @@ class SpaceResult:
     syn_lr: float | None = None
     seconds: float = 0.0
 
-
+# %% ../nbs/18_hpd.ipynb #da0610ea
 class _KeepBest(Callback):
     "Distiller callback: score every iterate, keep a *copy* of the best latents."
 
@@ -152,7 +153,7 @@ class _KeepBest(Callback):
                 None if p.lr is None else float(p.lr.detach()),
             )
 
-
+# %% ../nbs/18_hpd.ipynb #78d0a2ad
 SEARCH = ['cam', 'loss', 'none']
 
 
@@ -276,23 +277,18 @@ class HPD:
         return {k: p.hp[k] for k in ('lr_w', 'lr_img', 'momentum', 'lr_lr')}
 
 # %% ../nbs/18_hpd.ipynb #b24350ce
-HPD_PAPER_PRESETS = {
-    'tesla': dict(
-        stages_per_space=2, steps_per_space=100, lr_w=10.0, lr_img=1e4, lr_lr=1e-6, syn_steps=20, expert_epochs=3
-    ),
-    ('dsa', 1): dict(stages_per_space=2, steps_per_space=100, lr_w=1e-3, lr_img=1.0, inner_loop=1, outer_loop=1),
-    ('dsa', 10): dict(stages_per_space=2, steps_per_space=100, lr_w=1e-3, lr_img=1.0, inner_loop=50, outer_loop=10),
-    'dm': dict(stages_per_space=2, steps_per_space=20, lr_w=1e-2, lr_img=10.0),
-}
-
-
-def hpd_paper_preset(method, ipc) -> dict:
+def hpd_paper_preset(
+    method: str,  # tesla, dsa or dm
+    ipc: int,  # images per class
+) -> dict:
     """The paper's H-PD settings for `method` at `ipc` (Table 19: TESLA; Table 20: DM; Table 21: DSA), as `HPD`
-    keyword arguments."""
-    p = HPD_PAPER_PRESETS.get((method, ipc)) or HPD_PAPER_PRESETS.get(method)
-    if p is None:
+    keyword arguments, from `dd_nb/presets/hpd.toml`."""
+    t = preset_file('hpd').get(method)
+    if t is not None and isinstance(t.get(str(ipc)), dict):
+        t = t[str(ipc)]
+    if t is None or any(isinstance(v, dict) for v in t.values()):
         raise ValueError(f"the H-PD paper has no {method!r} ipc {ipc} setting; it has: tesla, dsa (ipc 1, 10), dm")
-    return dict(p)
+    return {k: v for k, v in t.items() if k != 'source'}
 
 # %% ../nbs/18_hpd.ipynb #8baa418e
 def hpd_plot(h: HPD, figsize=(11, 3)):
@@ -313,7 +309,7 @@ def hpd_plot(h: HPD, figsize=(11, 3)):
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/18_hpd.ipynb #08358086
 def stage_strip(h: HPD, index=0, cam=True):
     "Image `index` as each space's best renders it (and its Grad-CAM for its class, from the `grad-cam` package)."
     from pytorch_grad_cam import GradCAM

@@ -115,7 +115,7 @@ METHODS = Registry('method')
 def _rows(g):
     return g.reshape(g.shape[0], -1) if g.dim() > 1 else None
 
-
+# %% ../nbs/07_matcher.ipynb #862565f1
 def grad_distance(gs, gr, metric='ours', names=None, mask=None):
     """Distance between synthetic gradients `gs` and real gradients `gr` (lists of tensors); returns (total,
     per-tensor dict)."""
@@ -164,7 +164,7 @@ def n_params(like) -> int:
     ps = like.parameters() if isinstance(like, nn.Module) else like
     return sum(p.numel() for p in ps)
 
-
+# %% ../nbs/07_matcher.ipynb #27542de9
 def depth_mask(like, alpha) -> torch.Tensor:
     "Flat boolean mask over the parameters of `like` (module, tensors or a count) that drops the first ⌊α·L⌋."
     if not 0 <= alpha < 1:
@@ -174,7 +174,7 @@ def depth_mask(like, alpha) -> torch.Tensor:
     m[: math.floor(alpha * n + 1e-9)] = False
     return m
 
-
+# %% ../nbs/07_matcher.ipynb #b2da2bbf
 def deep_blocks(net, alpha) -> list:
     "Indices of the feature blocks of `net` that keep at least one parameter when the first ⌊α·L⌋ are dropped."
     sizes = net.block_params()

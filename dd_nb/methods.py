@@ -29,7 +29,7 @@ def _merge(a: dict, b: dict) -> dict:
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
-
+# %% ../nbs/16_methods.ipynb #bdcc360f
 @functools.cache
 def preset_file(method: str) -> dict:
     "The parsed preset file of `method` (with the file it `extends` merged under it)."
@@ -56,11 +56,11 @@ def _tables(method, dataset, ipc) -> list:
         out.append(ds[str(min(ipcs, key=lambda i: abs(i - ipc)))])
     return out
 
-
+# %% ../nbs/16_methods.ipynb #e2016194
 def _settings(table: dict) -> dict:
     return {k: v for k, v in table.items() if k not in NOTE_KEYS}
 
-
+# %% ../nbs/16_methods.ipynb #07a770cb
 def preset(
     method: str,  # a registered method
     dataset: str,  # the dataset's name (digits, cifar10, …)
@@ -73,7 +73,7 @@ def preset(
         out.update(_settings(t))
     return out
 
-
+# %% ../nbs/16_methods.ipynb #22b4676f
 def preset_sources(method, dataset, ipc) -> list:
     "Where the values of `preset(method, dataset, ipc)` come from, one line per table applied."
     return [t['source'] for t in _tables(method, dataset, ipc) if 'source' in t]
@@ -86,7 +86,7 @@ KIND_EXAMPLES = {'int': 1, 'float': 0.5, 'str': 'a name', 'bool': False, 'tuple'
 def _kind(f) -> str:
     return str(f.type).split('|')[0].strip()
 
-
+# %% ../nbs/16_methods.ipynb #c6b1bab4
 def setting_like(options, key, preset_value=None):
     """An example of the kind of value `key` takes: its preset value, else its default, else one of its annotation's
     kind."""
@@ -140,7 +140,7 @@ def check_setting(
 def _tuples(v):
     return tuple(_tuples(x) for x in v) if isinstance(v, (list, tuple)) else v
 
-
+# %% ../nbs/16_methods.ipynb #e638f439
 def make_options(
     method: str,  # a registered method
     settings: dict,  # every setting, preset and overrides together
@@ -161,7 +161,7 @@ def make_options(
         raise ValueError(f'{method}: the preset gives no {", ".join(missing)} (set it with --set)')
     return spec.options(**conv)
 
-
+# %% ../nbs/16_methods.ipynb #df53553d
 def method_settings(method) -> list:
     "The names of every setting of `method`."
     return sorted(f.name for f in fields(METHODS[method].options))

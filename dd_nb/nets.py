@@ -25,17 +25,17 @@ def make_norm(norm, c, hw):
         return nn.GroupNorm(4, c, affine=True)
     return nn.Identity()
 
-
+# %% ../nbs/02_nets.ipynb #92048758
 def make_act(act):
     "Activation by DC-benchmark name (never in-place)."
     check_choice('activation', act, ['relu', 'sigmoid', 'leakyrelu', 'swish'])
     return {'relu': nn.ReLU, 'sigmoid': nn.Sigmoid, 'swish': nn.SiLU}.get(act, lambda: nn.LeakyReLU(0.01))()
 
-
+# %% ../nbs/02_nets.ipynb #9607aa17
 def _conv_out(hw, k, pad, stride=1):
     return tuple((s + 2 * pad - k) // stride + 1 for s in hw)
 
-
+# %% ../nbs/02_nets.ipynb #ed48405c
 class _Net(nn.Module):
     "Base: `features` → flatten → `classifier`; `embed` gives the flattened features."
 
@@ -120,7 +120,7 @@ class AlexNet(_Net):
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c * hw[0] * hw[1], num_classes)
 
-
+# %% ../nbs/02_nets.ipynb #7688f514
 class VGG11(_Net):
     "DC-benchmark VGG11 (instance norm by default, or BatchNorm)."
 
@@ -143,7 +143,7 @@ class VGG11(_Net):
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c * hw[0] * hw[1], num_classes)
 
-
+# %% ../nbs/02_nets.ipynb #bdadd291
 class BasicBlock(nn.Module):
     "ResNet basic block with a 1×1-conv shortcut when the shape changes."
 
@@ -161,7 +161,7 @@ class BasicBlock(nn.Module):
         out = F.relu(self.bn1(self.conv1(x)))
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
-
+# %% ../nbs/02_nets.ipynb #6dc92b29
 class ResNet18(_Net):
     "CIFAR-style ResNet18 (stride-1 stem), instance norm by default or BatchNorm."
 
@@ -175,7 +175,7 @@ class ResNet18(_Net):
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1))
         self.classifier = nn.Linear(512, num_classes)
 
-
+# %% ../nbs/02_nets.ipynb #5ae0c038
 class LeNet(_Net):
     "DC-benchmark LeNet (second conv padded on inputs under 16 px)."
 
@@ -198,7 +198,7 @@ class LeNet(_Net):
             nn.Linear(16 * hw[0] * hw[1], 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, num_classes)
         )
 
-
+# %% ../nbs/02_nets.ipynb #4274a35a
 class MLP(_Net):
     "Two hidden layers of 128 units."
 
@@ -257,7 +257,7 @@ def flat_params(params) -> torch.Tensor:
         params = list(params.parameters())
     return torch.cat([p.reshape(-1) for p in params])
 
-
+# %% ../nbs/02_nets.ipynb #93085c6a
 def unflatten(vec, like) -> list:
     "Split flat `vec` into tensors shaped like `like` (a module or a list of tensors)."
     if isinstance(like, nn.Module):
@@ -271,7 +271,7 @@ def unflatten(vec, like) -> list:
         i += p.numel()
     return out
 
-
+# %% ../nbs/02_nets.ipynb #d2408320
 def param_table(net: nn.Module) -> list:
     "(name, shape, start, end) of every parameter in the flat vector, shallow → deep."
     rows, i = [], 0

@@ -19,7 +19,7 @@ __all__ = ['DataScheduler', 'filter_train', 'difficulty_plot', 'schedule_plot', 
 def _digest(order) -> str:
     return hashlib.sha256(torch.cat([torch.as_tensor(o).long() for o in order]).numpy().tobytes()).hexdigest()[:16]
 
-
+# %% ../nbs/13_pad.ipynb #6f6b3815
 class DataScheduler:
     """PAD's expert-training curriculum: per class the easiest `init_ratio` first, harder samples added until
     `add_end_epoch`, easy ones removed at `removals`."""
@@ -141,7 +141,7 @@ def difficulty_plot(real, scores: TrainingScores, scheduler: DataScheduler | Non
         ax.legend(fontsize=8, loc='upper right')
     return ax
 
-
+# %% ../nbs/13_pad.ipynb #54a4456a
 def schedule_plot(scheduler: DataScheduler, epochs, ax=None):
     "Training-set size per expert epoch under the scheduler."
     ax = ax or plt.subplots(figsize=(5, 2.6))[1]

@@ -16,17 +16,17 @@ def is_distributed() -> bool:
     "True inside an initialised process group of more than one rank."
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
-
+# %% ../nbs/00_parallel.ipynb #ab27f989
 def world() -> tuple:
     "(rank, world size): (0, 1) outside a process group."
     return (dist.get_rank(), dist.get_world_size()) if is_distributed() else (0, 1)
 
-
+# %% ../nbs/00_parallel.ipynb #9b8f8164
 def is_main() -> bool:
     "Whether this process writes files and prints: rank 0, or the only process."
     return world()[0] == 0
 
-
+# %% ../nbs/00_parallel.ipynb #8eb15ea9
 def init_from_env(backend: str | None = None) -> bool:
     """Join the process group `torchrun` describes in the environment (gloo on the CPU, NCCL with CUDA); False when
     not launched by it."""
@@ -39,13 +39,13 @@ def init_from_env(backend: str | None = None) -> bool:
         dist.init_process_group(backend or ('nccl' if cuda else 'gloo'))
     return True
 
-
+# %% ../nbs/00_parallel.ipynb #13d9da68
 def shard(n: int) -> list:
     "The indices of `n` work items this rank runs: round-robin over the ranks."
     r, w = world()
     return list(range(r, n, w))
 
-
+# %% ../nbs/00_parallel.ipynb #eb19ea6b
 def gather(items: dict) -> dict:
     """Merge every rank's {index: result} into one dict on every rank (objects travel pickled; tensors come back on
     the CPU)."""
@@ -58,13 +58,13 @@ def gather(items: dict) -> dict:
         merged.update(part)
     return merged
 
-
+# %% ../nbs/00_parallel.ipynb #4832fa11
 def row_slice(n: int) -> slice:
     "This rank's contiguous slice of `n` rows (data-parallel matching: the real batch split over ranks)."
     r, w = world()
     return slice(r * n // w, (r + 1) * n // w)
 
-
+# %% ../nbs/00_parallel.ipynb #4dadf17b
 def all_sum(t: torch.Tensor) -> torch.Tensor:
     "Sum `t` over the ranks (in place; returns it). The identity in one process."
     if is_distributed():

@@ -45,7 +45,7 @@ class Parameterization(nn.Module):
         "What `finalize` did, for the run's config (e.g. HMN's pruning); by default nothing."
         return {}
 
-
+# %% ../nbs/06_param.ipynb #098a1ae5
 class Pixels(Parameterization):
     "Synthetic images as free pixels (class-ordered), optional learnable soft labels and student lr."
 

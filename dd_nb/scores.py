@@ -21,7 +21,7 @@ def margin(logits, labels) -> torch.Tensor:
     zy = logits.gather(1, y[:, None])[:, 0]
     return zy - logits.scatter(1, y[:, None], float('-inf')).amax(1)
 
-
+# %% ../nbs/12_scores.ipynb #28b9ffe0
 @torch.no_grad()
 def el2n(net, images, labels, num_classes, batch=512) -> torch.Tensor:
     "EL2N of every sample under `net` as it is now: ‖softmax(f(x)) − onehot(y)‖₂ (eval mode, no augmentation)."
@@ -31,7 +31,7 @@ def el2n(net, images, labels, num_classes, batch=512) -> torch.Tensor:
     net.train(was)
     return (out.softmax(-1) - F.one_hot(labels.cpu(), num_classes).float()).norm(dim=-1)
 
-
+# %% ../nbs/12_scores.ipynb #bb74a6e9
 class EL2NCallback(TrainCallback):
     "Records `el2n` of all (images, labels) at the end of epoch `epoch` (1-based: after `epoch` epochs)."
 
@@ -44,7 +44,7 @@ class EL2NCallback(TrainCallback):
         if epoch + 1 == self.epoch:
             self.scores = el2n(net, self.images, self.labels, self.num_classes)
 
-
+# %% ../nbs/12_scores.ipynb #6515cc30
 class AUMCallback(TrainCallback):
     "Area under the margin: the running mean of `margin` over every training step that saw a sample."
 
@@ -60,7 +60,7 @@ class AUMCallback(TrainCallback):
     def scores(self) -> torch.Tensor:
         return (self.total / self.count.clamp_min(1)).float()
 
-
+# %% ../nbs/12_scores.ipynb #01d3e061
 class ForgettingCallback(TrainCallback):
     "Forgetting events per sample (correct → wrong between consecutive presentations) and whether it was ever learned."
 

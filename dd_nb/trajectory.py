@@ -25,7 +25,7 @@ def _scheduler_config(s):
         return None
     return s.config() if hasattr(s, 'config') else getattr(s, 'name', type(s).__name__)
 
-
+# %% ../nbs/10_trajectory.ipynb #8cf903c9
 class ExpertBuffer:
     "Expert trajectories: a tensor (n_experts, epochs + 1, n_params) of flat parameter snapshots, and their recipe."
 

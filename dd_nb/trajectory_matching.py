@@ -24,7 +24,7 @@ __all__ = ['TrajectoryMatcher', 'expert_logits', 'datm_init', 'MTTOptions', 'DAT
 def _ce(out, y):
     return soft_cross_entropy(out, y) if y.dim() == 2 else F.cross_entropy(out, y)
 
-
+# %% ../nbs/11_trajectory_matching.ipynb #31b6ce91
 class TrajectoryMatcher(Matcher):
     "MTT / TESLA / DATM: match a student's `syn_steps` on the synthetic set to `expert_epochs` of an expert."
 
@@ -276,7 +276,7 @@ def expert_logits(experts: ExpertBuffer, net, images, epoch=-1, batch=512) -> to
         out.append(torch.cat([functional_call(net, ps, (x.to(dev),)) for x in images.split(batch)]))
     return torch.stack(out)
 
-
+# %% ../nbs/11_trajectory_matching.ipynb #b2544afc
 def datm_init(real, experts: ExpertBuffer, net, ipc, seed=0):
     """(images, soft-label logits): `ipc` real images per class that the experts classify correctly, with their mean
     logits."""

@@ -16,7 +16,7 @@ def _to_display(x):
     x = x.detach().float().cpu()
     return x.permute(0, 2, 3, 1).numpy() if x.shape[1] == 3 else x[:, 0].numpy()
 
-
+# %% ../nbs/80_viz.ipynb #dc2237b1
 def image_grid(images01, labels, classes=None, max_per_class=10, title=None, size=0.8):
     "Images in [0, 1] arranged one column per class."
     y = labels.argmax(1) if labels.dim() == 2 else labels
@@ -37,7 +37,7 @@ def image_grid(images01, labels, classes=None, max_per_class=10, title=None, siz
     fig.tight_layout(pad=0.2)
     return fig
 
-
+# %% ../nbs/80_viz.ipynb #5143c8cb
 def loss_plot(history, title=None, layers=True):
     "Loss over iterations from a distiller's history; a second panel with the per-layer losses when present."
     its = [h['it'] for h in history]

@@ -146,7 +146,7 @@ def alpha_cut(names_sizes, alpha) -> tuple:
         start += n
     return dropped, None
 
-
+# %% ../nbs/81_widgets.ipynb #bce9f928
 class TrajectoryExplorer(Explorer):
     "Per-layer matching losses over iterations; layers toggleable; the PAD α cut-off marked."
 
@@ -205,7 +205,7 @@ def cam_overlay(net, layer, image, target, real, ax=None):
     ax.axis('off')
     return m
 
-
+# %% ../nbs/81_widgets.ipynb #cd47dae0
 class CAMExplorer(Explorer):
     "Image, target class and layer selectors; GradCAM overlay."
 
