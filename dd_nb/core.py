@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_core.ipynb #56f077f0
 from __future__ import annotations
-import os, json, random, tempfile, contextlib, platform, hashlib
+import os, sys, re, json, random, tempfile, contextlib, platform, hashlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,9 +12,9 @@ from .parallel import is_main
 
 # %% auto #0
 __all__ = ['NOT_PLUGINS', 'default_device', 'prefer_channels_last', 'seed_everything', 'rng_states', 'set_rng_states',
-           'check_choice', 'discover', 'Registry', 'current_umask', 'atomic_path', 'write_json', 'lock_folder',
-           'remove_stale_temps', 'Interrupted', 'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors',
-           'load_tensors', 'cached_by_recipe']
+           'check_choice', 'notebook_of', 'discover', 'Registry', 'current_umask', 'atomic_path', 'write_json',
+           'lock_folder', 'remove_stale_temps', 'Interrupted', 'stop_signals_as_interrupt', 'versions', 'recipe_key',
+           'save_tensors', 'load_tensors', 'cached_by_recipe']
 
 # %% ../nbs/00a_core.ipynb #e604df2e
 def default_device() -> torch.device:
@@ -81,6 +81,15 @@ def check_choice(what: str, value, choices) -> str:
 NOT_PLUGINS = ('cli', 'widgets', '_modidx')
 
 
+def notebook_of(
+    module: str,  # a module's name, e.g. 'dd_nb.gradient'
+) -> str:
+    "The notebook a `dd_nb` module is exported from (named in its header), '' when unknown."
+    f = getattr(sys.modules.get(module), '__file__', None)
+    m = re.search(r'File to edit: \.\./nbs/(\S+)\.ipynb', Path(f).read_text()[:500]) if f else None
+    return m.group(1) if m else ''
+
+
 def discover():
     "Import every `dd_nb` module once, so that everything they register is registered."
     import importlib, pkgutil, dd_nb
@@ -98,8 +107,9 @@ class Registry(dict):
         self.kind = kind
 
     def register(self, spec):
-        "Add `spec` (anything with a `name`) and return it."
+        "Add `spec` (anything with a `name`) and return it, remembering the module that registered it."
         self[spec.name] = spec
+        self.__dict__.setdefault('modules', {})[spec.name] = sys._getframe(1).f_globals.get('__name__', '')
         return spec
 
     def __missing__(self, name):
@@ -109,9 +119,10 @@ class Registry(dict):
         check_choice(self.kind, name, self.names())
 
     def names(self) -> list:
-        "Every registered name (after `discover`)."
+        "Every registered name (after `discover`), in the order of the notebooks that registered them."
         discover()
-        return list(self)
+        mods, first = self.__dict__.get('modules', {}), list(self)
+        return sorted(self, key=lambda n: (notebook_of(mods.get(n, '')) or '~', first.index(n)))
 
     def __repr__(self):
         return f'Registry({self.kind}: {", ".join(self)})'
