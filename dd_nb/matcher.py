@@ -63,6 +63,14 @@ class Matcher:
     def config(self) -> dict:
         return {}
 
+    def __repr__(self):
+        try:
+            cfg = self.config()
+        except AttributeError:  # some settings exist only after `prepare`
+            cfg = {}
+        kw = ', '.join(f'{k}={v!r}' for k, v in cfg.items() if k != 'method' and v is not None)
+        return f'{type(self).__name__}({self.name!r}{", " + kw if kw else ""})'
+
 # %% ../nbs/07_matcher.ipynb #1f373f8e
 @dataclass(kw_only=True)
 class MethodOptions:

@@ -45,6 +45,13 @@ class Parameterization(nn.Module):
         "What `finalize` did, for the run's config (e.g. HMN's pruning); by default nothing."
         return {}
 
+    def extra_repr(self) -> str:
+        with torch.no_grad():
+            x, y = self()
+        kind = 'soft' if y.dim() == 2 else 'hard'
+        lr = '' if self.lr is None else f', lr {float(self.lr):.4g}'
+        return f'{len(x)} images {tuple(x.shape[1:])}, {kind} labels{lr}, {self.storage_floats():,} floats'
+
 # %% ../nbs/06_param.ipynb #098a1ae5
 class Pixels(Parameterization):
     "Synthetic images as free pixels (class-ordered), optional learnable soft labels and student lr."
