@@ -2,7 +2,7 @@
 iteration, in the same process, interleaved, on the same real data, with the FLOPs of both counted.
 
 The reference is the official algorithm written in plain PyTorch (eager, fp32, no compile, no fusion, the official
-loop structure: one class at a time). Only DM is here so far; DC, DSA and the trajectory methods follow the same
+loop structure: one class at a time). DM, and DC / DSA at IPC 1, are here so far; the trajectory methods follow the same
 pattern. The CPU, its flags that matter (AVX2, AVX-512, AVX512-BF16, AMX), the thread count and a matmul in fp32 and
 bf16 are measured in the same run, so a ratio never leans on a figure from another machine.
 
@@ -15,6 +15,7 @@ Rows are appended to benchmarks/results/yardstick.jsonl (one per method and IPC,
 import argparse, json, statistics, time
 from pathlib import Path
 import torch
+import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from dd_nb.data import digits
 from dd_nb.nets import get_net
@@ -80,6 +81,45 @@ class PlainDM:
         return float(loss.detach())
 
 
+def distance_wb(gwr, gws):
+    "The official layer-wise gradient distance ('ours'): 1 − cosine per output row, summed; biases contribute 0."
+    shape = gwr.shape
+    if len(shape) == 1:
+        return torch.tensor(0.0)
+    gwr, gws = gwr.reshape(shape[0], -1), gws.reshape(shape[0], -1)
+    return torch.sum(1 - torch.sum(gwr * gws, dim=-1) / (gwr.norm(dim=-1) * gws.norm(dim=-1) + 1e-6))
+
+
+class PlainGM(PlainDM):
+    "The official DC / DSA iteration at IPC 1 (one outer loop, so no network update): one class at a time, eager."
+
+    def __init__(self, real, images, labels, batch_real, lr_img, seed=0, dsa=True):
+        super().__init__(real, images, labels, batch_real, lr_img, seed)
+        self.dsa = dsa
+
+    def iteration(self):
+        r = self.real
+        net = get_net('ConvNet', r.channels, r.num_classes, r.im_size, seed=int(torch.randint(2**31 - 1, (1,))))
+        net.train()
+        params = list(net.parameters())
+        loss = torch.tensor(0.0)
+        for c in range(r.num_classes):
+            xr = r.batch(c, self.batch_real, self.g)
+            xs = self.images[self.labels == c]
+            if self.dsa:
+                seed = int(torch.randint(2**31 - 1, (1,), generator=self.g))
+                xr, xs = self.aug(xr, seed=seed), self.aug(xs, seed=seed)
+            yr = torch.full((len(xr),), c)
+            ys = torch.full((len(xs),), c)
+            gr = [g.detach() for g in torch.autograd.grad(F.cross_entropy(net(xr), yr), params)]
+            gs = torch.autograd.grad(F.cross_entropy(net(xs), ys), params, create_graph=True)
+            loss = loss + sum(distance_wb(a, b) for a, b in zip(gr, gs))
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return float(loss.detach())
+
+
 def flops(fn) -> int:
     "FLOPs of one call of `fn` (forward and backward), counted by torch."
     with FlopCounterMode(display=False) as fc:
@@ -87,11 +127,15 @@ def flops(fn) -> int:
     return fc.get_total_flops()
 
 
-def dm_pair(real, ipc, seed=0):
-    "(plain step, dd_nb step, dd_nb step without compile for counting) at equal settings: DM's digits preset."
-    p, m, _, cfg = build('dm', real, ipc, seed=seed)
+# the plain reference of each method (DC and DSA at IPC 1 only: one outer loop, as the official code at IPC 1)
+PLAIN = {'dm': PlainDM, 'dsa': PlainGM, 'dc': lambda *a, **k: PlainGM(*a, dsa=False, **k)}
+
+
+def pair(method, real, ipc, seed=0):
+    "(plain step, dd_nb step, dd_nb step without compile for counting) at equal settings: the digits preset."
+    p, m, _, cfg = build(method, real, ipc, seed=seed, init='real')
     x, y = p()
-    plain = PlainDM(real, x, y, cfg['batch_real'], cfg['lr_img'], seed=seed)
+    plain = PLAIN[method](real, x, y, cfg['batch_real'], cfg['lr_img'], seed=seed)
     d = Distiller(p, m, real, 10**9, seed=seed, progress=False)
     d.matcher.prepare(real, ipc)
 
@@ -99,7 +143,7 @@ def dm_pair(real, ipc, seed=0):
         d._iteration()
         d.it += 1
 
-    p2, m2, _, _ = build('dm', real, ipc, seed=seed)
+    p2, m2, _, _ = build(method, real, ipc, seed=seed, init='real')
     m2.compile = False
     d2 = Distiller(p2, m2, real, 10**9, seed=seed, progress=False)
     d2.matcher.prepare(real, ipc)
@@ -108,7 +152,8 @@ def dm_pair(real, ipc, seed=0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--ipcs', default='1,10')
+    ap.add_argument('--methods', default='dm,dsa,dc')
+    ap.add_argument('--ipcs', default='1,10', help='DC and DSA: IPC 1 only')
     ap.add_argument('--iterations', type=int, default=10, help='timed iterations of each side (after 2 warm-ups)')
     ap.add_argument('--threads', type=int, default=None)
     a = ap.parse_args()
@@ -124,8 +169,9 @@ def main():
     )
     print(json.dumps(facts))
     real = digits()
-    for ipc in [int(i) for i in a.ipcs.split(',')]:
-        plain, ours, ours_eager, cfg = dm_pair(real, ipc)
+    jobs = [(m, int(i)) for m in a.methods.split(',') for i in a.ipcs.split(',') if m == 'dm' or i == '1']
+    for method, ipc in jobs:
+        plain, ours, ours_eager, cfg = pair(method, real, ipc)
         f_plain, f_ours = flops(plain), flops(ours_eager)
         t0 = time.perf_counter()
         ours()
@@ -141,7 +187,7 @@ def main():
             ours()
             to.append(time.perf_counter() - t)
         row = dict(
-            method='dm',
+            method=method,
             ipc=ipc,
             batch_real=cfg['batch_real'],
             plain_s=statistics.median(tp),
@@ -154,7 +200,7 @@ def main():
         )
         row['ratio'] = row['dd_nb_s'] / row['plain_s']
         print(
-            f"dm ipc {ipc}: plain {row['plain_s']:.3f} s/it ({row['plain_gflop']:.2f} GFLOP), dd_nb "
+            f"{method} ipc {ipc}: plain {row['plain_s']:.3f} s/it ({row['plain_gflop']:.2f} GFLOP), dd_nb "
             f"{row['dd_nb_s']:.3f} s/it ({row['dd_nb_gflop']:.2f} GFLOP; first {first:.1f} s with compile): "
             f"ratio {row['ratio']:.2f}",
             flush=True,
