@@ -30,8 +30,9 @@ def cpu_model() -> str:
         return platform.processor() or 'unknown'
 
 
-def matmul_gflops(n=2048, reps=10):
-    a = torch.randn(n, n)
+def matmul_gflops(n=2048, reps=10, dtype=torch.float32):
+    "GFLOP/s of an n × n matmul in `dtype`, measured now."
+    a = torch.randn(n, n).to(dtype)
     a @ a
     t = time.perf_counter()
     for _ in range(reps):

@@ -62,11 +62,11 @@ def herding_pixels(
     ipc: int,  # images per class
     matcher: Selection,  # (its device)
     o: HerdingOptions,  # the settings
-    seed: int,  # (herding is deterministic given the classifier)
+    seed: int,  # seed of the classifier whose features are herded on (herding itself is deterministic)
     pix: dict,  # the pixels' learning rates
 ) -> Pixels:
     "`ipc` real images per class in herding order on the features of the full-data classifier."
-    net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, device=matcher.device)
+    net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=seed, device=matcher.device)
     tr, xs = real.train, []
     for c in range(real.num_classes):
         pos = torch.nonzero(tr.labels == c).flatten()
