@@ -9,7 +9,7 @@ import numpy as np
 from pathlib import Path
 import torch
 from fastcore.script import call_parse, Param, store_true
-from .core import write_json, seed_everything, check_choice, lock_folder, remove_stale_temps
+from .core import write_json, seed_everything, check_choice, lock_folder, remove_stale_temps, PRECISIONS
 from .data import load_data
 from .distilled import DistilledSet
 from .evaluate import Evaluator, format_report
@@ -121,11 +121,13 @@ def dd_nb_evaluate(
     no_full: Param('skip the full-data baseline', store_true) = False,
     out: Param('folder for report.json', str) = 'runs/evaluate',
     quiet: Param('no progress bars', store_true) = False,
+    precision: Param('forward passes in fp32, bf16, fp16 or auto (bf16 where the hardware computes it)', str) = 'fp32',
 ):
     "Evaluate a distilled set (or a random real subset) beside the random-real and full-data baselines."
     if (path is None) == (random is None):
         raise ValueError('give either a saved set (PATH) or --random IPC')
     get_protocol(protocol)
+    check_choice('precision', precision, PRECISIONS)
     for name, v in [('models', models), ('width', width)] + ([('random', random)] if random is not None else []):
         check_positive(name, v)
     check_out_path(out)
@@ -136,7 +138,9 @@ def dd_nb_evaluate(
     )
     seed_everything(seed)
     real = load_data(dataset, root=data_root, zca=zca)
-    ev = Evaluator(real, protocol, arch_list[0], models=models, seed=seed, width=width, progress=not quiet)
+    ev = Evaluator(
+        real, protocol, arch_list[0], models=models, seed=seed, width=width, progress=not quiet, precision=precision
+    )
     if path is not None:
         ds = DistilledSet.load(path)
         if ds.manifest.get('dataset') not in (None, real.name):
@@ -314,12 +318,16 @@ def dd_nb_distill(
     checkpoint_every: Param('also checkpoint every N iterations', int) = None,
     checkpoint_minutes: Param('checkpoint at least this often (minutes of work a kill can lose)', float) = 2.0,
     quiet: Param('no progress bars', store_true) = False,
+    precision: Param('forward passes in fp32, bf16, fp16 or auto (bf16 where the hardware computes it)', str) = None,
 ):
     "Distil a dataset and evaluate the result beside the random-real and full-data baselines."
     check_choice('method', method, METHODS.names())
     check_choice('parameterization', param, PARAMS.names())
     extra = parse_overrides(set)  # every check below runs before any work or write
     iterations, lr_img = _from_set('iterations', iterations, extra), _from_set('lr_img', lr_img, extra)
+    precision = check_choice('precision', _from_set('precision', precision, extra) or 'fp32', PRECISIONS)
+    if precision != 'fp32':
+        extra['precision'] = precision  # the matcher's (a setting of every method), and the evaluator's below
     check_positive('ipc', ipc)
     if not no_eval:
         check_positive('models', models)
@@ -459,7 +467,8 @@ def _distill(
         peak_rss_mb=peak,
     )
     if not no_eval:
-        ev = Evaluator(real, protocol, models=models, seed=seed, progress=not quiet)
+        precision = extra.get('precision', 'fp32')
+        ev = Evaluator(real, protocol, models=models, seed=seed, progress=not quiet, precision=precision)
         rep = {
             **ev.report(ds.images, ds.labels, lr=ds.lr, ipc=ipc, full=not no_full, storage_bytes=ds.storage_bytes),
             **rep,

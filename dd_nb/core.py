@@ -11,10 +11,11 @@ import torch
 from .parallel import is_main
 
 # %% auto #0
-__all__ = ['NOT_PLUGINS', 'default_device', 'prefer_channels_last', 'seed_everything', 'rng_states', 'set_rng_states',
-           'check_choice', 'notebook_of', 'discover', 'Registry', 'current_umask', 'atomic_path', 'write_json',
-           'lock_folder', 'remove_stale_temps', 'Interrupted', 'stop_signals_as_interrupt', 'versions', 'recipe_key',
-           'save_tensors', 'load_tensors', 'cached_by_recipe']
+__all__ = ['BF16_FLAGS', 'PRECISIONS', 'DTYPES', 'NOT_PLUGINS', 'default_device', 'prefer_channels_last', 'seed_everything',
+           'rng_states', 'set_rng_states', 'check_choice', 'cpu_flags', 'resolve_precision', 'autocast', 'notebook_of',
+           'discover', 'Registry', 'current_umask', 'atomic_path', 'write_json', 'lock_folder', 'remove_stale_temps',
+           'Interrupted', 'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors', 'load_tensors',
+           'cached_by_recipe']
 
 # %% ../nbs/00a_core.ipynb #e604df2e
 def default_device() -> torch.device:
@@ -25,14 +26,11 @@ def default_device() -> torch.device:
 
 # %% ../nbs/00a_core.ipynb #7f3f7674
 def prefer_channels_last() -> bool:
-    """Whether compiled CPU training steps (forward and backward: evaluation, gradient matching) use the
-    channels-last memory
-    format. Which layout is faster depends on the CPU (digits, ConvNet-3: channels-last helped on an AMD EPYC; on an
-    Intel Xeon
-    contiguous trained 1.3× faster and DSA iterations took 0.52 vs 0.64 s), so the default is channels-last on AMD
-    CPUs only;
-    `DD_NB_CHANNELS_LAST=1` or `0` decides. Results differ by float rounding only. (DM's forward-only pass keeps
-    channels-last.)"""
+    """Whether compiled CPU training steps (forward and backward: evaluation, gradient matching) use the channels-last
+    memory format. Which layout is faster depends on the CPU (digits, ConvNet-3: channels-last helped on an AMD EPYC;
+    on an Intel Xeon contiguous trained 1.3× faster and DSA iterations took 0.52 vs 0.64 s), so the default is
+    channels-last on AMD CPUs only; `DD_NB_CHANNELS_LAST=1` or `0` decides. Results differ by float rounding only.
+    (DM's forward-only pass keeps channels-last.)"""
     v = os.environ.get('DD_NB_CHANNELS_LAST')
     if v in ('0', '1'):
         return v == '1'
@@ -75,6 +73,49 @@ def check_choice(what: str, value, choices) -> str:
     if value not in choices:
         raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(map(str, choices))}")
     return value
+
+# %% ../nbs/00a_core.ipynb #97d0f569
+# /proc/cpuinfo flags with which a CPU computes bf16 natively (without them PyTorch emulates it, slower than fp32)
+BF16_FLAGS = ('avx512_bf16', 'amx_bf16')
+PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto')
+DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+# %% ../nbs/00a_core.ipynb #c29d1f2b
+def cpu_flags() -> set:
+    "The CPU's feature flags as /proc/cpuinfo names them (empty where it cannot be read)."
+    try:
+        with open('/proc/cpuinfo') as f:
+            return next((set(l.split(':', 1)[1].split()) for l in f if l.startswith('flags')), set())
+    except OSError:
+        return set()
+
+# %% ../nbs/00a_core.ipynb #ac7cd6bc
+def resolve_precision(
+    precision: str,  # 'fp32', 'bf16', 'fp16' or 'auto'
+    device,  # where the work runs
+    flags=None,  # the CPU's flags (default: this CPU's, `cpu_flags`)
+) -> str:
+    "'fp32', 'bf16' or 'fp16': `'auto'` is bf16 on CUDA with bf16 and on CPUs with AMX / AVX512-BF16, else fp32."
+    check_choice('precision', precision, PRECISIONS)
+    if precision != 'auto':
+        return precision
+    device = torch.device(device)
+    if device.type == 'cuda':
+        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp32'
+    if device.type == 'cpu':
+        return 'bf16' if set(BF16_FLAGS) & (cpu_flags() if flags is None else set(flags)) else 'fp32'
+    return 'fp32'
+
+# %% ../nbs/00a_core.ipynb #d273645d
+def autocast(
+    precision: str,  # 'fp32', 'bf16', 'fp16' or 'auto'
+    device,  # where the work runs
+):
+    "A context in which forward passes run in `precision` (`torch.autocast`); for fp32 it does nothing."
+    p = resolve_precision(precision, device)
+    if p == 'fp32':
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=DTYPES[p])
 
 # %% ../nbs/00a_core.ipynb #5cb49020
 # modules that only use the registries (they are never needed to fill them)

@@ -249,7 +249,8 @@ class Distiller:
         for k in range(self.matcher.steps_per_iteration):
             images, labels = self.param()
             self.matcher.skip_update = False
-            loss = self.matcher.loss(images, labels, **({'lr': self.param.lr} if self.matcher.learns_lr else {}))
+            with self.matcher.autocast():
+                loss = self.matcher.loss(images, labels, **({'lr': self.param.lr} if self.matcher.learns_lr else {}))
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f'{self.matcher.name}: the loss is {float(loss)} at iteration {self.it + 1} (step {k + 1}); '

@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .core import check_choice, default_device, write_json, versions
+from .core import check_choice, default_device, write_json, versions, resolve_precision
 from .data import RealData
 from .nets import get_net, NETS
 from .augment import DSA
@@ -49,6 +49,7 @@ class EvalResult:
     seeds: list
     n_images: int
     seconds: float
+    precision: str = 'fp32'  # of the training and testing forward passes
 
     @property
     def mean(self):
@@ -81,6 +82,7 @@ class Evaluator:
         vectorize='auto',
         progress=True,
         split='test',
+        precision='fp32',
     ):
         self.real, self.protocol, self.net, self.models, self.seed = real, get_protocol(protocol), net, models, seed
         if models < 1:
@@ -98,7 +100,14 @@ class Evaluator:
         if split not in ('test', 'val'):
             raise ValueError(f"split must be 'test' (reporting) or 'val' (selection), got {split!r}")
         self.split = split
+        self.precision = resolve_precision(precision, self.device)  # recorded as what ran: 'auto' is resolved here
         self.dsa = DSA(real.dsa_strategy)
+
+    def __repr__(self):
+        return (
+            f'Evaluator({self.real.name}, {self.protocol.name!r} × {self.models} {self.net}-{self.width}, '
+            f'seeds {self.seed}…{self.seed + self.models - 1}, {self.device.type}, {self.precision}, on {self.split})'
+        )
 
     def _nets(self, net, ks=None):
         for k in range(self.models) if ks is None else ks:
@@ -124,11 +133,10 @@ class Evaluator:
     def sweep(self, jobs: dict, desc='evaluate') -> dict:
         """Evaluate several sets in one pass: `jobs` maps a key to (net, sets, lr), `sets` one (images, labels) per
         model;
-        returns {key: EvalResult}. Under `torchrun` every (job, model) pair of the sweep (architectures × sets ×
-        seeds) is
-        dealt round-robin to the ranks and the accuracies are gathered on every rank: the numbers do not depend on the
-        number of processes, since model k of a job always has seed `seed + k`. `EvalResult.seconds` is the compute time
-        its models took (training and testing), wherever they ran."""
+        returns {key: EvalResult}. Under `torchrun` every (job, model) pair of the sweep (architectures × sets × seeds)
+        is dealt round-robin to the ranks and the accuracies are gathered on every rank: the numbers do not depend on
+        the number of processes, since model k of a job always has seed `seed + k`. `EvalResult.seconds` is the compute
+        time its models took (training and testing), wherever they ran."""
         for net, sets, lr in jobs.values():
             check_choice('network', net, NETS)
             if lr is not None and not (math.isfinite(float(lr)) and float(lr) > 0):
@@ -162,6 +170,7 @@ class Evaluator:
                     dsa=self.dsa,
                     seeds=[s for s, _ in nets],
                     progress=bar,
+                    precision=self.precision,
                 )
             else:
                 n = len(sets[0][0])
@@ -169,8 +178,20 @@ class Evaluator:
                 compiled = use_compile(self.compile, self.device, steps)  # decided on the job's work over all ranks
                 for (s, m), k in zip(nets, ks):
                     xi, yi = sets[k]
-                    train_net(m, xi, yi, self.protocol, lr=lr, dsa=self.dsa, seed=s, compile=compiled, progress=bar)
-            accs = [accuracy(m, getattr(self.real, self.split), self.protocol.test_batch) for _, m in nets]
+                    train_net(
+                        m,
+                        xi,
+                        yi,
+                        self.protocol,
+                        lr=lr,
+                        dsa=self.dsa,
+                        seed=s,
+                        compile=compiled,
+                        progress=bar,
+                        precision=self.precision,
+                    )
+            test = getattr(self.real, self.split)
+            accs = [accuracy(m, test, self.protocol.test_batch, precision=self.precision) for _, m in nets]
             secs = (time.time() - t0) / len(ks)
             done.update({(key, k): (a, secs) for k, a in zip(ks, accs)})
         bar.close()
@@ -184,6 +205,7 @@ class Evaluator:
                 seeds,
                 len(sets[0][0]),
                 sum(done[key, k][1] for k in range(self.models)),
+                self.precision,
             )
             for key, (net, sets, _) in jobs.items()
         }
@@ -210,6 +232,7 @@ class Evaluator:
             models=self.models,
             seed=self.seed,
             split=self.split,
+            **({} if self.precision == 'fp32' else {'precision': self.precision}),  # fp32 keeps the older caches valid
             versions={k: v for k, v in versions().items() if k != 'python'},
         )
         h = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]

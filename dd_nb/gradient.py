@@ -154,7 +154,8 @@ class GradientMatcher(Matcher):
             if is_distributed():
                 flat = all_sum(torch.cat([g.reshape(-1) for g in gr]))
                 gr = [f.view_as(g) for f, g in zip(flat.split([g.numel() for g in gr]), gr)]
-            gs = torch.autograd.grad(F.cross_entropy(self.net(xs), ys), self.params, create_graph=True)
+            with torch.autocast(self.device.type, enabled=False):  # second order stays fp32: see "Precision"
+                gs = torch.autograd.grad(F.cross_entropy(self.net(xs), ys), self.params, create_graph=True)
             d, parts = grad_distance(gs, gr, self.metric, self.names, self.mask)
             total = total + d
             for n, v in parts.items():
@@ -166,7 +167,16 @@ class GradientMatcher(Matcher):
         if k == self.outer_loop - 1:
             return
         y = labels.detach().argmax(1) if labels.dim() == 2 else labels.detach()
-        train_net(self.net, images.detach(), y, self.inner, dsa=self.aug, generator=self.g, compile=self._compile)
+        train_net(
+            self.net,
+            images.detach(),
+            y,
+            self.inner,
+            dsa=self.aug,
+            generator=self.g,
+            compile=self._compile,
+            precision=self.precision,
+        )
 
 # %% ../nbs/08_gradient.ipynb #5c8e9859
 @dataclass(kw_only=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Callable
 import os, math
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import check_choice, default_device, Registry
+from .core import check_choice, default_device, Registry, autocast
 
 # %% auto #0
 __all__ = ['METHODS', 'Matcher', 'MethodOptions', 'ScoreOptions', 'FiexOptions', 'MethodSpec', 'grad_distance', 'n_params',
@@ -29,6 +29,7 @@ class Matcher:
         self.real = None
         self.skip_update = False  # set by `loss` to veto this step's update (DATM's loss threshold)
         self.train_filter = None  # optional real → real (PAD's FIEX: drop hard/easy samples from what the matcher sees)
+        self.precision = 'fp32'  # of the forward passes in `loss` (notebook 00a); `build` sets it from the options
 
     def prepare(self, real, ipc):
         "Called once before distillation."
@@ -41,6 +42,10 @@ class Matcher:
         if self.compile == 'auto':
             return self.device.type == 'cpu' and os.environ.get('DD_NB_NO_COMPILE') != '1'
         return bool(self.compile)
+
+    def autocast(self):
+        "The context the distiller calls `loss` in: its forward passes in `precision`."
+        return autocast(self.precision, self.device)
 
     def begin_iteration(self, it: int):
         pass
@@ -68,6 +73,8 @@ class Matcher:
             cfg = self.config()
         except AttributeError:  # some settings exist only after `prepare`
             cfg = {}
+        if self.precision != 'fp32':
+            cfg = {**cfg, 'precision': self.precision}
         kw = ', '.join(f'{k}={v!r}' for k, v in cfg.items() if k != 'method' and v is not None)
         return f'{type(self).__name__}({self.name!r}{", " + kw if kw else ""})'
 
@@ -81,6 +88,7 @@ class MethodOptions:
     init: str  # the set it starts from: 'real' images or 'noise'
     net: str = 'ConvNet'  # the agent / student network
     width: int = 128  # its width (ConvNet channels)
+    precision: str = 'fp32'  # of the matcher's forward passes: fp32, bf16, fp16 or auto (notebook 00a)
 
 # %% ../nbs/07_matcher.ipynb #de9ee1b4
 @dataclass(kw_only=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math, functools, tomllib
 from dataclasses import fields, asdict, MISSING
 from importlib.resources import files
-from .core import check_choice
+from .core import check_choice, default_device, resolve_precision
 from .param import Pixels, PARAMS
 from .matcher import METHODS
 from .scores import TrainingScores
@@ -207,12 +207,14 @@ def build(
     smallest = min(real.class_counts())
     if not 1 <= ipc <= smallest:
         raise ValueError(f'ipc={ipc} is not possible: the smallest class of {real.name} has {smallest} training images')
+    o.precision = resolve_precision(o.precision, device or default_device())  # recorded as what runs ('auto' resolved)
     common = dict(seed=seed, device=device, net=o.net, width=o.width)
     order = functools.cache(lambda: _difficulty_order(real, o, common))
     drop = getattr(o, 'drop_hard', 0.0) or getattr(o, 'drop_easy', 0.0)
     if drop:
         order()
     matcher = spec.matcher(real, o, common, order)
+    matcher.precision = o.precision
     if drop:  # FIEX for gradient / distribution matching: what the matcher samples
         matcher.train_filter = lambda r: filter_train(r, order(), o.drop_hard, o.drop_easy)
     pix = dict(lr_img=o.lr_img, **({'syn_lr': o.syn_lr, 'lr_lr': o.lr_lr} if hasattr(o, 'syn_lr') else {}))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .core import check_choice, prefer_channels_last
+from .core import check_choice, prefer_channels_last, autocast
 from .augment import DSA
 
 # %% auto #0
@@ -101,6 +101,7 @@ def train_net(
     progress=None,  # a tqdm bar advanced once per epoch
     generator=None,  # a torch.Generator for the data order and augmentation
     callbacks=(),  # `TrainCallback`s
+    precision='fp32',  # the forward passes' precision: fp32, bf16, fp16 or auto (notebook 00a)
 ) -> list:
     "Train `net` in place on (images, labels) under `protocol`; returns the per-epoch mean training losses."
     p = get_protocol(protocol)
@@ -136,10 +137,11 @@ def train_net(
                 x = dsa(x, generator=g)
             if cl:
                 x = x.contiguous(memory_format=torch.channels_last)
-            out = fwd(x)
+            with autocast(precision, device):
+                out = fwd(x)
+                loss = soft_cross_entropy(out, y) if soft else F.cross_entropy(out, y)
             for cb in callbacks:
-                cb.on_batch(ep, idx, out.detach(), y)
-            loss = soft_cross_entropy(out, y) if soft else F.cross_entropy(out, y)
+                cb.on_batch(ep, idx, out.detach().float(), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -160,6 +162,7 @@ def train_nets_vectorized(
     dsa: DSA | None = None,  # the augmentation applied when the protocol augments
     seeds=None,  # one seed per network (default 0, 1, …)
     progress=None,  # a tqdm bar advanced by K per epoch
+    precision='fp32',  # the forward passes' precision: fp32, bf16, fp16 or auto (notebook 00a)
 ):
     """Train K same-architecture `nets` at once with `torch.func.vmap` (one batched step for all models).
     Same recipe, data order and augmentation draws as `train_net` with the same seeds; for nets without buffers."""
@@ -197,7 +200,8 @@ def train_nets_vectorized(
                 xk = xs[k][idx]
                 xb.append(dsa(xk, generator=g) if (p.augment and dsa is not None) else xk)
                 yb.append(ys[k][idx])
-            gr = step_grads(params, torch.stack(xb), torch.stack(yb))
+            with autocast(precision, device):
+                gr = step_grads(params, torch.stack(xb), torch.stack(yb))
             with torch.no_grad():
                 d = {k: gr[k] + p.weight_decay * params[k] for k in params}
                 mom = d if mom is None else {k: p.momentum * mom[k] + d[k] for k in params}
@@ -216,6 +220,7 @@ def accuracy(
     net,  # a trained network
     split,  # a `Split` (notebook 01) or an (images, labels) pair
     batch=256,  # test batch size
+    precision='fp32',  # the forward passes' precision: fp32, bf16, fp16 or auto (notebook 00a)
 ) -> float:
     "Top-1 accuracy of `net` on a `Split` (or an (images, labels) pair)."
     device = next(net.parameters()).device
@@ -227,7 +232,9 @@ def accuracy(
     correct = 0
     for i in range(0, len(ys), batch):
         idx = torch.arange(i, min(i + batch, len(ys)))
-        correct += (net(xs_at(idx).to(device)).argmax(1).cpu() == ys[idx]).sum().item()
+        with autocast(precision, device):
+            out = net(xs_at(idx).to(device))
+        correct += (out.argmax(1).cpu() == ys[idx]).sum().item()
     net.train()
     return correct / max(1, len(ys))
 

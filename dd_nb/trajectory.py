@@ -50,7 +50,17 @@ class ExpertBuffer:
 
     @staticmethod
     def recipe(
-        real, n_experts=5, epochs=12, net='ConvNet', width=128, lr=0.01, batch=256, dsa=True, seed=0, scheduler=None
+        real,
+        n_experts=5,
+        epochs=12,
+        net='ConvNet',
+        width=128,
+        lr=0.01,
+        batch=256,
+        dsa=True,
+        seed=0,
+        scheduler=None,
+        precision='fp32',
     ) -> dict:
         return dict(
             data=real.manifest(),
@@ -63,6 +73,7 @@ class ExpertBuffer:
             dsa=real.dsa_strategy if dsa else None,
             seed=seed,
             scheduler=_scheduler_config(scheduler),
+            **({} if precision == 'fp32' else {'precision': precision}),  # fp32 keeps the recorded buffers' keys
         )
 
     @classmethod
@@ -81,12 +92,12 @@ class ExpertBuffer:
         device=None,
         progress=True,
         parts=None,
+        precision='fp32',
     ) -> 'ExpertBuffer':
-        """Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's
-        parameters (split
-        over `torchrun` ranks). With a `parts` folder each finished expert is saved there at once and reused by the next
-        call with the same recipe, so an interrupted recording resumes from the experts it had finished."""
-        cfg = cls.recipe(real, n_experts, epochs, net, width, lr, batch, dsa, seed, scheduler)
+        """Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's parameters
+        (split over `torchrun` ranks). With a `parts` folder each finished expert is saved there at once and reused by
+        the next call with the same recipe, so an interrupted recording resumes from the experts it had finished."""
+        cfg = cls.recipe(real, n_experts, epochs, net, width, lr, batch, dsa, seed, scheduler, precision)
         aug = DSA(real.dsa_strategy) if dsa else None
         one_epoch = Protocol('expert', 1, lr=lr, momentum=0.0, weight_decay=0.0, batch=batch, augment=dsa, decay=False)
         x, y = real.train.images, real.train.labels
@@ -107,7 +118,7 @@ class ExpertBuffer:
             snaps = [flat_params(m).detach().cpu().clone()]
             for ep in range(epochs):
                 idx = scheduler(ep) if scheduler is not None else slice(None)
-                train_net(m, x[idx], y[idx], one_epoch, dsa=aug, generator=g, compile=False)
+                train_net(m, x[idx], y[idx], one_epoch, dsa=aug, generator=g, compile=False, precision=precision)
                 snaps.append(flat_params(m).detach().cpu().clone())
                 bar.update(1)
             out[e] = torch.stack(snaps)

@@ -97,6 +97,7 @@ class TrajectoryMatcher(Matcher):
                 width=self.width,
                 dsa=self.dsa,
                 scheduler=self.scheduler,
+                precision=self.precision,
                 **self.expert_recipe,
             )
         b = self.experts

@@ -19,6 +19,8 @@ def test_unknown_names_list_the_valid_ones():
         get_protocol('dc')
     with pytest.raises(ValueError, match='unknown network'):
         Evaluator(real, 'fast', net='Transformer')
+    with pytest.raises(ValueError, match="unknown precision 'half'; choose one of: fp32, bf16, fp16, auto"):
+        Evaluator(real, 'fast', precision='half')
 
 
 def test_ipc_larger_than_smallest_class():

@@ -151,6 +151,9 @@ D, E = 'dd_nb_distill', 'dd_nb_evaluate'
 CASES = [
     ('unknown-method', D, '--method kip', '{o}', r"unknown method 'kip'; choose one of: dc, dsa, dm"),
     ('unknown-param', D, '--param vae', '{o}', r"unknown parameterization 'vae'"),
+    ('unknown-precision', D, '--precision fp8', '{o}', r"unknown precision 'fp8'; choose one of: fp32, bf16"),
+    ('precision-twice', D, '--precision bf16 --set precision=fp32', '{o}', r'precision is given twice'),
+    ('evaluate-precision', E, '--random 1 --precision half', '{o}', r"unknown precision 'half'"),
     ('unknown-dataset', D, '--dataset mnist2', '{o}', r"unknown dataset \(or ImageFolder path\) 'mnist2'"),
     ('dataset-folder-missing', D, '--dataset /no/such/folder', '{o}', r'dataset folder /no/such/folder does not exist'),
     ('dataset-is-a-file', D, '--dataset {w}/a_file', '{o}', r'a_file is a file, not a folder'),
