@@ -7,16 +7,18 @@ direction in bf16 keeps fp32. Where the CPU has no native bf16 this is slow (bf1
 
     python benchmarks/precision_check.py                       # dm dc dsa mtt tesla datm × IPC 1, 10 × seeds 0–2
     python benchmarks/precision_check.py --methods dm --ipcs 1 --seeds 0
+    python benchmarks/precision_check.py --evaluate     # the Evaluator in fp32 and bf16 on random real subsets
 
 Rows are appended to benchmarks/results/precision_check.jsonl.
 """
 
-import argparse, json, time
+import argparse, time
 from pathlib import Path
 import torch
 from dd_nb.core import cpu_flags, BF16_FLAGS, autocast
 from dd_nb.data import digits
 from dd_nb.methods import build
+from yardstick import append_row
 
 RESULTS = Path(__file__).parent / 'results' / 'precision_check.jsonl'
 # the precision of each method's second-order path under precision='bf16' (gradient matching keeps its synthetic
@@ -37,13 +39,34 @@ def step(method, real, ipc, seed, precision):
     return float(loss.detach()), g.float()
 
 
+def evaluate(real, ipcs, seeds, protocol='dc-classic'):
+    "Final test accuracy of the same networks trained on the same random real subset in fp32 and in bf16."
+    from dd_nb.evaluate import Evaluator
+
+    for ipc in ipcs:
+        x, y = real.random_subset(ipc, seed=100)
+        row = dict(
+            kind='evaluate', ipc=ipc, protocol=protocol, seeds=seeds, native_bf16=bool(set(BF16_FLAGS) & cpu_flags())
+        )
+        for precision in ('fp32', 'bf16'):
+            ev = Evaluator(real, protocol, models=len(seeds), seed=seeds[0], progress=False, precision=precision)
+            t = time.perf_counter()
+            res = ev.evaluate(x, y)
+            row[precision] = dict(accs=res.accs, mean=res.mean, std=res.std, seconds=time.perf_counter() - t)
+            print(f'ipc {ipc} {precision}: {res} ({row[precision]["seconds"]:.0f} s)', flush=True)
+        append_row(RESULTS, row)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--methods', default='dm,dc,dsa,mtt,tesla,datm')
     ap.add_argument('--ipcs', default='1,10')
     ap.add_argument('--seeds', default='0,1,2')
+    ap.add_argument('--evaluate', action='store_true', help='check the Evaluator instead (random real, DC-classic)')
     a = ap.parse_args()
     real = digits()
+    if a.evaluate:
+        return evaluate(real, [int(i) for i in a.ipcs.split(',')], [int(s) for s in a.seeds.split(',')])
     native = bool(set(BF16_FLAGS) & cpu_flags())
     for method in a.methods.split(','):
         for ipc in map(int, a.ipcs.split(',')):
@@ -75,9 +98,7 @@ def main():
                     f'norm ratio {row["grad_norm_ratio"]:.3f} ({t32:.1f} s fp32, {t16:.1f} s bf16)',
                     flush=True,
                 )
-                RESULTS.parent.mkdir(parents=True, exist_ok=True)
-                with open(RESULTS, 'a') as f:
-                    f.write(json.dumps(row) + '\n')
+                append_row(RESULTS, row)
 
 
 if __name__ == '__main__':

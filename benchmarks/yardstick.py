@@ -39,6 +39,13 @@ MATMUL_N = 1024  # size of the square matmul timed in fp32 and bf16
 MMAP_THRESHOLD = '65536'
 
 
+def append_row(path, row: dict):
+    "Append one JSON row to a results file (a run that stops keeps the rows it finished)."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a') as f:
+        f.write(json.dumps(row) + '\n')
+
+
 def machine() -> dict:
     "The facts a time depends on, measured now."
     have = cpu_flags()
@@ -427,9 +434,7 @@ def main():
                 f"{row['fast_precision']} {row['ratio_fast']:.2f}",
                 flush=True,
             )
-            RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            with open(RESULTS, 'a') as f:
-                f.write(json.dumps(row) + '\n')
+            append_row(RESULTS, row)
 
 
 if __name__ == '__main__':

@@ -359,8 +359,15 @@ def _distill(out, *extra, env=None, wait=True, iterations=12):
     ]
     if wait:
         return cli(*argv, env=env)
+    # a shell's background job (`cmd &`) starts with SIGINT ignored, and Python then keeps it ignored: the run must
+    # start as from a terminal, with SIGINT at its default, for the Ctrl-C case to test anything
     return subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
