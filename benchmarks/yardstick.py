@@ -282,9 +282,11 @@ def plain(method, real, x, y, cfg, seed, matcher):
     raise ValueError(f'no plain reference for {method}')
 
 
-def library_step(method, real, ipc, seed=0, **overrides):
-    "(parameterization, prepared matcher, cfg) of dd_nb at `seed`, with the matcher's network for iteration 0 drawn."
+def library_step(method, real, ipc, seed=0, compile=None, **overrides):
+    "(parameterization, prepared matcher, cfg) of dd_nb at `seed`; `compile=False`: the eager matcher (None: its own)."
     p, m, _, cfg = build(method, real, ipc, seed=seed, init='real', **overrides)
+    if compile is not None:
+        m.compile = compile
     m.prepare(real, ipc)
     return p, m, cfg
 
@@ -292,9 +294,7 @@ def library_step(method, real, ipc, seed=0, **overrides):
 def same_work(method, real, ipc, seed=0, **overrides):
     """(dd_nb's loss and image gradient, the plain reference's) for the first step of iteration 0 from the same set,
     both eager: the check that a yardstick measures the same work."""
-    p, m, cfg = library_step(method, real, ipc, seed, **overrides)
-    m.compile = False
-    m._compile = False
+    p, m, cfg = library_step(method, real, ipc, seed, compile=False, **overrides)
     x, y = p()
     ref = plain(method, real, x, y, cfg, seed, m)
     m.begin_iteration(0)
@@ -349,9 +349,7 @@ def sides(method, real, ipc, seed=0, precision='fp32'):
         d._iteration()
         d.it += 1
 
-    p2, m2, _ = library_step(method, real, ipc, seed, precision=precision)
-    m2.compile = False
-    m2._compile = False
+    p2, m2, _ = library_step(method, real, ipc, seed, compile=False, precision=precision)
     d2 = Distiller(p2, m2, real, 10**9, seed=seed, progress=False)
     return dict(plain=ref.iteration, dd_nb=ours, eager=d2._iteration), cfg
 

@@ -48,8 +48,7 @@ def test_a_different_seed_is_different_work(real):
     "The check can fail: the reference at another seed draws another network and batches."
     from yardstick import library_step, plain
 
-    p, m, cfg = library_step('dm', real, 1, 3, **SMALL, **MATCHING)
-    m.compile = False
+    p, m, cfg = library_step('dm', real, 1, 3, compile=False, **SMALL, **MATCHING)
     x, y = p()
     ref = plain('dm', real, x, y, cfg, 4, m)
     m.begin_iteration(0)
