@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #7bbc84e3
 from __future__ import annotations
-import os, pickle
+import gzip, os, pickle, struct, zlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,9 +12,10 @@ from torch.utils.data import Dataset
 from .core import check_choice
 
 # %% auto #0
-__all__ = ['CIFAR_STATS', 'IMAGENET_STATS', 'IMAGENET_SUBSETS', 'DATASETS', 'Split', 'ZCA', 'RealData', 'digits', 'ImageFiles',
-           'from_datasets', 'image_folder', 'read_cifar_pickle', 'cifar10', 'cifar100', 'tiny_imagenet',
-           'imagenet_subset', 'load_data']
+__all__ = ['CIFAR_STATS', 'IMAGENET_STATS', 'SMALL_STATS', 'FASHION_CLASSES', 'IDX_FILES', 'IDX_DEFAULT_ROOT',
+           'IDX_TORCHVISION_FOLDER', 'NO_FLIP', 'IMAGENET_SUBSETS', 'DATASETS', 'Split', 'ZCA', 'RealData', 'digits',
+           'ImageFiles', 'from_datasets', 'image_folder', 'read_cifar_pickle', 'cifar10', 'cifar100', 'read_idx',
+           'idx_dataset', 'svhn', 'tiny_imagenet', 'imagenet_subset', 'load_data']
 
 # %% ../nbs/01_data.ipynb #bc547a15
 class Split:
@@ -515,6 +516,166 @@ def cifar100(root, zca=False, val_frac=0.1, seed=0) -> RealData:
     "CIFAR-100 from `root/cifar-100-python/` (no download)."
     return _cifar('cifar100', root, zca, val_frac, seed)
 
+# %% ../nbs/01_data.ipynb #6078ba35
+# the official code's normalisation constants (train-set mean and std per channel)
+SMALL_STATS = {
+    'mnist': ([0.1307], [0.3081]),
+    'fashion-mnist': ([0.2861], [0.3530]),
+    'svhn': ([0.4377, 0.4438, 0.4728], [0.1980, 0.2010, 0.1970]),
+}
+FASHION_CLASSES = [
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+]
+IDX_FILES = {
+    'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
+    'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
+}
+IDX_DEFAULT_ROOT = {'fashion-mnist': '/usr/share/datasets/fashion-mnist'}  # Debian's dataset-fashion-mnist
+IDX_TORCHVISION_FOLDER = {'mnist': 'MNIST', 'fashion-mnist': 'FashionMNIST'}  # torchvision: ROOT/<folder>/raw/
+NO_FLIP = 'color_crop_cutout_scale_rotate'  # DSA without the flip: digits and the grayscale sets
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
+
+# %% ../nbs/01_data.ipynb #37e3b2f3
+def read_idx(path) -> np.ndarray:
+    "An IDX file (MNIST's format, gzipped when it ends in .gz) as an array, checked against its header."
+    path = Path(path)
+    try:
+        with (gzip.open if path.suffix == '.gz' else open)(path, 'rb') as fh:
+            raw = fh.read()
+    except (OSError, EOFError, zlib.error) as e:  # a cut gzip stream raises EOFError
+        raise ValueError(f'{path}: not a readable IDX file (truncated or damaged: {e})') from None
+    if len(raw) < 4 or raw[:2] != b'\0\0' or raw[2] not in _IDX_TYPES or raw[3] == 0:
+        raise ValueError(
+            f'{path}: not an IDX file: magic number {raw[:4].hex() or "missing"}, expected 0000 08 0d '
+            f'(two zero bytes, the element type, d dimensions)'
+        )
+    dtype, dims = np.dtype(_IDX_TYPES[raw[2]]), raw[3]
+    head = 4 + 4 * dims
+    if len(raw) < head:
+        raise ValueError(f'{path}: truncated IDX file: the header of {dims} sizes is cut')
+    shape = struct.unpack(f'>{dims}I', raw[4:head])
+    need = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - head != need:
+        what = 'truncated IDX file' if len(raw) - head < need else 'IDX file longer than its header says'
+        raise ValueError(
+            f'{path}: {what}: the header says {"×".join(map(str, shape))} ({need:,} bytes of data), '
+            f'the file holds {len(raw) - head:,}'
+        )
+    return np.frombuffer(raw, dtype, offset=head).reshape(shape)
+
+# %% ../nbs/01_data.ipynb #2a79a0cd
+def _idx_path(folders, stem):
+    "The first of `stem.gz` / `stem` in `folders`, or None."
+    for d in folders:
+        for f in (d / f'{stem}.gz', d / stem):
+            if f.is_file():
+                return f
+    return None
+
+# %% ../nbs/01_data.ipynb #dd07e75f
+def _how_to_get(name):
+    tv = 'FashionMNIST' if name == 'fashion-mnist' else 'MNIST'
+    deb = (
+        f'`apt-get install dataset-fashion-mnist` (Debian/Ubuntu) puts them in {IDX_DEFAULT_ROOT[name]}; or '
+        if name in IDX_DEFAULT_ROOT
+        else ''
+    )
+    return f'{deb}on a machine with internet torchvision.datasets.{tv}(ROOT, download=True) writes ROOT/{tv}/raw/'
+
+# %% ../nbs/01_data.ipynb #f52c5677
+def idx_dataset(name, root=None, zca=False, val_frac=0.1, seed=0) -> RealData:
+    "MNIST or Fashion-MNIST from its four IDX files in `root` (flat or torchvision's layout) or the default folder."
+    check_choice('IDX dataset', name, IDX_TORCHVISION_FOLDER)
+    if root is None and name not in IDX_DEFAULT_ROOT:
+        raise ValueError(
+            f'{name} reads files: give the folder that holds them (--data-root / root=); {_how_to_get(name)}'
+        )
+    base = Path(root if root is not None else IDX_DEFAULT_ROOT[name])
+    folders = [base, base / IDX_TORCHVISION_FOLDER[name] / 'raw']
+    stems = [s for pair in IDX_FILES.values() for s in pair]
+    found = {s: _idx_path(folders, s) for s in stems}
+    missing = [s for s, p in found.items() if p is None]
+    if missing:
+        raise FileNotFoundError(f'{name}: no {", ".join(missing)} (.gz or not) in {base}: {_how_to_get(name)}')
+    parts = {}
+    for split, (im, lab) in IDX_FILES.items():
+        x, y = read_idx(found[im]), read_idx(found[lab])
+        if x.ndim != 3 or x.dtype != np.uint8 or y.ndim != 1 or len(x) != len(y):
+            raise ValueError(
+                f'{found[im]}, {found[lab]}: expected N uint8 images (N × H × W) and N labels, '
+                f'got {x.dtype} {x.shape} and {y.shape}'
+            )
+        if len(y) and (int(y.min()) < 0 or int(y.max()) > 9):
+            raise ValueError(f'{found[lab]}: labels must lie in 0…9, found {int(y.min())}…{int(y.max())}')
+        parts[split] = torch.utils.data.TensorDataset(
+            torch.from_numpy(x.copy()).float()[:, None] / 255, torch.from_numpy(y.astype(np.int64))
+        )
+    classes = FASHION_CLASSES if name == 'fashion-mnist' else [str(i) for i in range(10)]
+    mean, std = SMALL_STATS[name]
+    return from_datasets(
+        parts['train'],
+        parts['test'],
+        classes,
+        name=name,
+        mean=None if zca else mean,
+        std=None if zca else std,
+        zca=zca,
+        val_frac=val_frac,
+        seed=seed,
+        dsa_strategy=NO_FLIP,
+        source=str(found[IDX_FILES['train'][0]].parent),
+    )
+
+# %% ../nbs/01_data.ipynb #68d39355
+def svhn(root, zca=False, val_frac=0.1, seed=0) -> RealData:
+    "SVHN (cropped digits) from torchvision's `train_32x32.mat` and `test_32x32.mat` in `root` (no download)."
+    from scipy.io import loadmat
+
+    root = Path(root)
+    need = ['train_32x32.mat', 'test_32x32.mat']
+    missing = [f for f in need if not (root / f).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f'svhn: missing {", ".join(missing)} in {root} — on a machine with internet '
+            f'torchvision.datasets.SVHN(ROOT, split=...) writes them to ROOT'
+        )
+    parts = []
+    for f in need:
+        try:
+            m = loadmat(root / f)
+        except Exception as e:  # scipy raises ValueError, OSError, TypeError, MatReadError, … on damaged files
+            raise ValueError(f'{root / f}: not a readable SVHN .mat file (truncated or another format: {e})') from None
+        x, y = m.get('X'), m.get('y')
+        if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4 or x.shape[2] != 3:
+            raise ValueError(f'{root / f}: "X" must be uint8 images H × W × 3 × N, got {getattr(x, "shape", None)}')
+        y = np.asarray(y, dtype=np.int64).reshape(-1) if isinstance(y, np.ndarray) else None
+        if y is None or len(y) != x.shape[3] or (len(y) and (y.min() < 1 or y.max() > 10)):
+            raise ValueError(f'{root / f}: "y" must give one label in 1…10 per image (10 is the digit 0)')
+        x = torch.from_numpy(np.ascontiguousarray(x.transpose(3, 2, 0, 1))).float() / 255
+        parts.append(torch.utils.data.TensorDataset(x, torch.from_numpy(y % 10)))
+    mean, std = SMALL_STATS['svhn']
+    return from_datasets(
+        *parts,
+        [str(i) for i in range(10)],
+        name='svhn',
+        mean=None if zca else mean,
+        std=None if zca else std,
+        zca=zca,
+        val_frac=val_frac,
+        seed=seed,
+        dsa_strategy=NO_FLIP,
+        source=str(root),
+    )
+
 # %% ../nbs/01_data.ipynb #6a269851
 IMAGENET_SUBSETS = {
     'imagenette': [0, 217, 482, 491, 497, 566, 569, 571, 574, 701],
@@ -611,7 +772,7 @@ def imagenet_subset(name, root, size=128, val_frac=0.1, seed=0) -> RealData:
     )
 
 # %% ../nbs/01_data.ipynb #434c19e9
-DATASETS = ['digits', 'cifar10', 'cifar100', 'tiny-imagenet', *IMAGENET_SUBSETS]
+DATASETS = ['digits', 'fashion-mnist', 'mnist', 'svhn', 'cifar10', 'cifar100', 'tiny-imagenet', *IMAGENET_SUBSETS]
 
 
 def load_data(name, root=None, zca=False, val_frac=0.1, seed=0, size=None) -> RealData:
@@ -627,8 +788,12 @@ def load_data(name, root=None, zca=False, val_frac=0.1, seed=0, size=None) -> Re
     check_choice('dataset (or ImageFolder path)', name, DATASETS)
     if name == 'digits':
         return digits(val_frac, seed)
+    if name in IDX_TORCHVISION_FOLDER:
+        return idx_dataset(name, root, zca, val_frac, seed)
     if root is None:
         raise ValueError(f'{name} reads files: give the folder that holds it (--data-root / root=)')
+    if name == 'svhn':
+        return svhn(root, zca, val_frac, seed)
     if name in ('cifar10', 'cifar100'):
         return _cifar(name, root, zca, val_frac, seed)
     if name == 'tiny-imagenet':

@@ -11,8 +11,8 @@ real = digits()
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(ValueError, match='choose one of: digits, cifar10, cifar100'):
-        load_data('mnist')
+    with pytest.raises(ValueError, match='choose one of: digits, fashion-mnist, mnist, svhn, cifar10'):
+        load_data('mnistt')
     with pytest.raises(ValueError, match=r'unknown network .*ConvNet, ConvNetBN'):
         get_net('ConvNetXL', 1, 10, (8, 8))
     with pytest.raises(ValueError, match='choose one of: dc-classic, dsa'):

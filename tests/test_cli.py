@@ -49,8 +49,10 @@ def test_imagefolder_path_as_dataset(tmp_path, png_folder):
 
 
 def test_bad_inputs_fail_cleanly(tmp_path):
-    r = run_cli('dd_nb_evaluate', '--dataset', 'mnist', '--random', '1', '--out', str(tmp_path))
+    r = run_cli('dd_nb_evaluate', '--dataset', 'mnistt', '--random', '1', '--out', str(tmp_path))
     assert r.returncode != 0 and 'choose one of: digits' in r.stderr
+    r = run_cli('dd_nb_evaluate', '--dataset', 'mnist', '--data-root', str(tmp_path), '--random', '1')
+    assert r.returncode != 0 and 'download=True' in r.stderr
     r = run_cli('dd_nb_evaluate', '--dataset', 'cifar10', '--data-root', str(tmp_path), '--random', '1')
     assert r.returncode != 0 and 'cifar-10-batches-py' in r.stderr
     r = run_cli('dd_nb_evaluate', '--random', '1000', *FAST)

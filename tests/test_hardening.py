@@ -64,6 +64,22 @@ def _fake_cifar(root: Path, evil_in=None, marker=None):
     return root
 
 
+def _fake_idx(root: Path, n=20, cut=None, magic=None):
+    "The four MNIST IDX files (not gzipped) with `n` images each; `cut` truncates one, `magic` replaces its header."
+    root.mkdir(parents=True)
+    for im, lab in [
+        ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
+        ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
+    ]:
+        (root / im).write_bytes(b'\0\0\x08\x03' + np.array([n, 28, 28], '>u4').tobytes() + bytes(n * 784))
+        (root / lab).write_bytes(b'\0\0\x08\x01' + np.array([n], '>u4').tobytes() + bytes(i % 10 for i in range(n)))
+    if cut:
+        (root / cut).write_bytes((root / cut).read_bytes()[:100])
+    if magic:
+        f = root / 'train-images-idx3-ubyte'
+        f.write_bytes(magic + f.read_bytes()[4:])
+
+
 def _png_folder(root: Path, classes=('a', 'b', 'c')):
     from PIL import Image
 
@@ -115,6 +131,11 @@ def world(tmp_path_factory):
     for f in ['data_batch_1', 'batches.meta']:
         _fake_cifar(w / f'evil_{f}', evil_in=f, marker=w / MARKER)
     (w / 'cifar_empty').mkdir()
+    _fake_idx(w / 'idx_cut', cut='t10k-images-idx3-ubyte')
+    _fake_idx(w / 'idx_magic', magic=b'PK\x03\x04')
+    (w / 'svhn_cut').mkdir()
+    for f in ['train_32x32.mat', 'test_32x32.mat']:
+        (w / 'svhn_cut' / f).write_bytes(b'MATLAB 5.0 MAT-file' + bytes(40))
     (w / 'a_file').write_text('x')
     # a finished run, and folders with a broken / foreign checkpoint
     r = cli(
@@ -267,6 +288,28 @@ CASES = [
     ('eval-other-dataset', E, '{w}/other.safetensors', '{o}', r"was distilled from 'cifar10', not 'digits'"),
     ('eval-unknown-arch', E, '--random 1 --archs ConvNet,Transformer', '{o}', r"unknown network 'Transformer'"),
     ('eval-out-is-a-file', E, '--random 1', '{w}/a_file', r'a_file is a file, not a folder'),
+    (
+        'mnist-no-files',
+        E,
+        '--dataset mnist --data-root {w}/cifar_empty --random 1',
+        '{o}',
+        r'no train-images-idx3-ubyte',
+    ),
+    (
+        'idx-truncated',
+        E,
+        '--dataset mnist --data-root {w}/idx_cut --random 1',
+        '{o}',
+        r't10k-images-idx3-ubyte: truncated',
+    ),
+    (
+        'idx-magic',
+        D,
+        '--dataset fashion-mnist --data-root {w}/idx_magic',
+        '{o}',
+        r'not an IDX file: magic number 504b0304',
+    ),
+    ('svhn-damaged', E, '--dataset svhn --data-root {w}/svhn_cut --random 1', '{o}', r'not a readable SVHN .mat file'),
     ('eval-one-class', E, '--dataset {w}/pngs_one --random 1', '{o}', r'at least 2'),
 ]
 
