@@ -17,7 +17,7 @@ several processes shares the grid (a row is claimed in `<out>.claims/`; delete t
 """
 
 import argparse, time
-from dd_nb.data import digits
+from dd_nb.data import load_data
 from dd_nb.methods import build
 from dd_nb.glad import build_glad
 from dd_nb.hpd import HPD
@@ -90,12 +90,13 @@ def main():
     ap.add_argument('--models', type=int, default=2)
     ap.add_argument('--generator-steps', type=int, default=600)
     ap.add_argument('--set', default='', help='overrides for the GAN variants, e.g. "lr_img=1 lr_w=0.01"')
+    ap.add_argument('--dataset', default='digits', help='digits, or fashion-mnist (give another --out)')
     ap.add_argument('--out', default='benchmarks/results/gan_ablation.jsonl')
     ap.add_argument('--table', action='store_true')
     a = ap.parse_args()
     res = Results(a.out, key=lambda r: (r['method'], r['ipc'], r['variant'], r['seed']))
     if not a.table:
-        real, extra = digits(), parse_overrides(a.set)
+        real, extra = load_data(a.dataset), parse_overrides(a.set)
         for seed in map(int, a.seeds.split(',')):
             for method in a.methods.split(','):
                 for ipc in map(int, a.ipcs.split(',')):

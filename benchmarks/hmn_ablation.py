@@ -12,7 +12,7 @@ skipped when present, so the grid can be run in pieces.
 """
 
 import argparse, time
-from dd_nb.data import digits
+from dd_nb.data import load_data
 from dd_nb.methods import build
 from dd_nb.distill import Distiller
 from ablation_common import Results, table
@@ -66,12 +66,13 @@ def main():
     ap.add_argument('--seeds', default='0,1,2')
     ap.add_argument('--scale', type=float, default=1.0)
     ap.add_argument('--models', type=int, default=2)
+    ap.add_argument('--dataset', default='digits', help='digits, or fashion-mnist (give another --out)')
     ap.add_argument('--out', default='benchmarks/results/hmn_ablation.jsonl')
     ap.add_argument('--table', action='store_true')
     a = ap.parse_args()
     res = Results(a.out, key=lambda r: (r['ipc'], r['variant'], r['seed']))
     if not a.table:
-        real = digits()
+        real = load_data(a.dataset)
         for seed in map(int, a.seeds.split(',')):
             for ipc in map(int, a.ipcs.split(',')):
                 for name in a.variants.split(','):

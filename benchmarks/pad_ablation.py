@@ -24,7 +24,7 @@ Variants (PAD paper: FIEX = filtering information extraction, FIEM = filtering i
 """
 
 import argparse, time
-from dd_nb.data import digits
+from dd_nb.data import load_data
 from dd_nb.methods import build, preset
 from dd_nb.distill import Distiller
 from ablation_common import Results, table
@@ -98,6 +98,7 @@ def main():
     ap.add_argument('--seeds', default='0,1,2')
     ap.add_argument('--scale', type=float, default=1.0, help='multiplies the ablation budget ITERATIONS')
     ap.add_argument('--models', type=int, default=2)
+    ap.add_argument('--dataset', default='digits', help='digits, or fashion-mnist (give another --out)')
     ap.add_argument(
         '--out',
         default='benchmarks/results/pad_ablation.jsonl',
@@ -107,7 +108,7 @@ def main():
     a = ap.parse_args()
     res = Results(a.out, key=lambda r: (r['family'], r['ipc'], r['variant'], r['seed']))
     if not a.table:
-        real = digits()
+        real = load_data(a.dataset)
         for seed in map(int, a.seeds.split(',')):  # seeds outermost: an interrupted grid stays balanced
             for family in a.families.split(','):
                 for ipc in map(int, a.ipcs.split(',')):

@@ -345,6 +345,24 @@ def from_datasets(
         source=source,
     )
 
+# %% ../nbs/01_data.ipynb #38b29fba
+def _from_uint8(name, train, test, classes, stats, zca=False, val_frac=0.1, seed=0, **kw) -> RealData:
+    "A `RealData` from (uint8 images (N, C, H, W), labels) pairs: [0, 1] floats, `stats` (mean, std) unless ZCA."
+    to_ds = lambda x, y: torch.utils.data.TensorDataset(x.float() / 255, y)
+    mean, std = stats
+    return from_datasets(
+        to_ds(*train),
+        to_ds(*test),
+        classes,
+        name=name,
+        mean=None if zca else mean,
+        std=None if zca else std,
+        zca=zca,
+        val_frac=val_frac,
+        seed=seed,
+        **kw,
+    )
+
 # %% ../nbs/01_data.ipynb #bf4d39b4
 def _scan_folder(root):
     from torchvision.datasets.folder import find_classes, make_dataset, IMG_EXTENSIONS
@@ -491,19 +509,8 @@ def _cifar(name, root, zca=False, val_frac=0.1, seed=0):
             raise ValueError(
                 f'{folder / f}: labels must lie in [0, {len(classes)}) for the {len(classes)} classes of {meta_file}'
             )
-    mean, std = CIFAR_STATS[name]
-    to_ds = lambda x, y: torch.utils.data.TensorDataset(x.float() / 255, y)
-    return from_datasets(
-        to_ds(xtr, ytr),
-        to_ds(xte, yte),
-        classes,
-        name=name,
-        mean=None if zca else mean,
-        std=None if zca else std,
-        zca=zca,
-        val_frac=val_frac,
-        seed=seed,
-        source=str(folder),
+    return _from_uint8(
+        name, (xtr, ytr), (xte, yte), classes, CIFAR_STATS[name], zca, val_frac, seed, source=str(folder)
     )
 
 # %% ../nbs/01_data.ipynb #a687259d
@@ -616,23 +623,20 @@ def idx_dataset(name, root=None, zca=False, val_frac=0.1, seed=0) -> RealData:
             )
         if len(y) and (int(y.min()) < 0 or int(y.max()) > 9):
             raise ValueError(f'{found[lab]}: labels must lie in 0…9, found {int(y.min())}…{int(y.max())}')
-        parts[split] = torch.utils.data.TensorDataset(
-            torch.from_numpy(x.copy()).float()[:, None] / 255, torch.from_numpy(y.astype(np.int64))
-        )
+        parts[split] = (torch.from_numpy(x.copy())[:, None], torch.from_numpy(y.astype(np.int64)))
     classes = FASHION_CLASSES if name == 'fashion-mnist' else [str(i) for i in range(10)]
-    mean, std = SMALL_STATS[name]
-    return from_datasets(
+    source = str(found[IDX_FILES['train'][0]].parent)
+    return _from_uint8(
+        name,
         parts['train'],
         parts['test'],
         classes,
-        name=name,
-        mean=None if zca else mean,
-        std=None if zca else std,
-        zca=zca,
-        val_frac=val_frac,
-        seed=seed,
+        SMALL_STATS[name],
+        zca,
+        val_frac,
+        seed,
         dsa_strategy=NO_FLIP,
-        source=str(found[IDX_FILES['train'][0]].parent),
+        source=source,
     )
 
 # %% ../nbs/01_data.ipynb #68d39355
@@ -660,20 +664,10 @@ def svhn(root, zca=False, val_frac=0.1, seed=0) -> RealData:
         y = np.asarray(y, dtype=np.int64).reshape(-1) if isinstance(y, np.ndarray) else None
         if y is None or len(y) != x.shape[3] or (len(y) and (y.min() < 1 or y.max() > 10)):
             raise ValueError(f'{root / f}: "y" must give one label in 1…10 per image (10 is the digit 0)')
-        x = torch.from_numpy(np.ascontiguousarray(x.transpose(3, 2, 0, 1))).float() / 255
-        parts.append(torch.utils.data.TensorDataset(x, torch.from_numpy(y % 10)))
-    mean, std = SMALL_STATS['svhn']
-    return from_datasets(
-        *parts,
-        [str(i) for i in range(10)],
-        name='svhn',
-        mean=None if zca else mean,
-        std=None if zca else std,
-        zca=zca,
-        val_frac=val_frac,
-        seed=seed,
-        dsa_strategy=NO_FLIP,
-        source=str(root),
+        parts.append((torch.from_numpy(np.ascontiguousarray(x.transpose(3, 2, 0, 1))), torch.from_numpy(y % 10)))
+    digits_ = [str(i) for i in range(10)]
+    return _from_uint8(
+        'svhn', *parts, digits_, SMALL_STATS['svhn'], zca, val_frac, seed, dsa_strategy=NO_FLIP, source=str(root)
     )
 
 # %% ../nbs/01_data.ipynb #6a269851

@@ -1,0 +1,285 @@
+"""The Fashion-MNIST table: dd_nb's methods against the DC and DSA papers' published rows, beside random real
+subsets and the whole training set under the same recipes. Resumable: every finished row is appended to
+`benchmarks/results/fmnist_table.jsonl` and skipped on the next call; a distillation killed half-way continues from its
+checkpoint (`dd_nb_distill --resume`). One job at a time (2 cores); run it again to go on.
+
+    python benchmarks/fmnist_table.py --jobs random --ipcs 1,10           # random-real baselines, both protocols
+    python benchmarks/fmnist_table.py --jobs dm,dsa,dc --ipcs 1 --seeds 0,1,2
+    python benchmarks/fmnist_table.py --jobs full --full-epochs 10         # the whole training set, a short recipe
+    python benchmarks/fmnist_table.py --table                              # print the table from the results file
+
+Each distillation row: `dd_nb_distill --dataset fashion-mnist --method M --ipc I --seed S --no-eval` with the
+method's Fashion-MNIST preset (its iterations are this machine's budget; the paper's budget is printed beside it),
+then 5 fresh ConvNet-3s under the method's own protocol, final-epoch test accuracy (evaluation seeds 0-4).
+"""
+
+import argparse, json, os, platform, subprocess, sys, time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / 'results' / 'fmnist_table.jsonl'
+DATASET = 'fashion-mnist'
+# the papers' numbers (ConvNet, test %, mean ± std): ../shared/research/fashion-mnist.md
+PUBLISHED = {
+    ('random', 1): '51.4 ± 3.8',
+    ('random', 10): '73.8 ± 0.7',
+    ('random', 50): '82.5 ± 0.7',
+    ('dc', 1): '70.5 ± 0.6',
+    ('dc', 10): '82.3 ± 0.4',
+    ('dc', 50): '83.6 ± 0.4',
+    ('dsa', 1): '70.6 ± 0.6',
+    ('dsa', 10): '84.6 ± 0.3',
+    ('dsa', 50): '88.7 ± 0.2',
+    ('kip-images', 1): '73.8',
+    ('kip-images', 10): '86.8',
+    ('kip-images', 50): '87.8',
+    ('full', 0): '93.5 ± 0.1',
+}
+RANDOM_PROTOCOLS = ('dc-classic', 'dsa')  # DC's recipe (300 epochs, no augmentation) and DSA/DM's (1000, DSA)
+
+
+def commit():
+    try:
+        return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return None
+
+
+def machine():
+    model = next(
+        (l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if 'model name' in l),
+        platform.processor(),
+    )
+    import torch
+
+    return dict(cpu=model, threads=torch.get_num_threads(), torch=torch.__version__)
+
+
+def rows():
+    if not RESULTS.is_file():
+        return []
+    return [json.loads(l) for l in RESULTS.read_text().splitlines() if l.strip()]
+
+
+def done(key: dict) -> bool:
+    return any(all(r.get(k) == v for k, v in key.items()) for r in rows())
+
+
+def append(row: dict):
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS, 'a') as fh:
+        fh.write(json.dumps(row) + '\n')
+    print(json.dumps({k: v for k, v in row.items() if k not in ('accs', 'machine', 'config')}), flush=True)
+
+
+def evaluator(real, protocol, models, quiet, seed=0):
+    from dd_nb.evaluate import Evaluator
+
+    return Evaluator(real, protocol=protocol, models=models, seed=seed, progress=not quiet)
+
+
+def result_row(res, **key):
+    return dict(
+        **key,
+        accs=[float(a) for a in res.accs],
+        mean=100 * res.mean,
+        std=100 * res.std,
+        eval_seconds=round(res.seconds, 1),
+        date=time.strftime('%Y-%m-%d'),
+        commit=commit(),
+        machine=machine(),
+    )
+
+
+def random_rows(real, ipcs, seeds, models, quiet):
+    "Random real subsets: `models` ConvNets per row, each on its own subset (subset seed = evaluation seed)."
+    for ipc in ipcs:
+        for protocol in RANDOM_PROTOCOLS:
+            for seed in seeds:
+                key = dict(kind='random', method='random', ipc=ipc, protocol=protocol, seed=seed, models=models)
+                if done(key):
+                    continue
+                ev = evaluator(real, protocol, models, quiet, seed=seed * models)  # disjoint model / subset seeds
+                append(result_row(ev.random_baseline(ipc), **key))
+
+
+def full_rows(real, epochs, models, quiet):
+    "The whole training split under a stated short recipe: the DSA protocol's optimiser, `epochs` epochs, no aug."
+    from dd_nb.train import Protocol
+
+    protocol = Protocol(f'full-{epochs}ep', epochs)
+    key = dict(kind='full', method='full', ipc=0, protocol=protocol.name, seed=0, models=models)
+    if done(key):
+        return
+    ev = evaluator(real, protocol, models, quiet)
+    append(result_row(ev.full_baseline(use_cache=False), **key))
+
+
+def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None, extra=()):
+    "One row per (method, ipc, seed): distil with the preset (or `iterations`), then evaluate under its protocol."
+    import torch
+    from dd_nb.distilled import DistilledSet
+    from dd_nb.matcher import METHODS
+    from dd_nb.methods import preset, preset_file
+
+    for ipc in ipcs:
+        pre = preset(method, DATASET, ipc)
+        its = iterations or pre['iterations']
+        protocol = METHODS[method].protocol
+        for seed in seeds:
+            key = dict(kind='set', method=method, ipc=ipc, seed=seed, iterations=its, models=models, extra=list(extra))
+            if done(key):
+                continue
+            out = Path(runs) / f'{method}-ipc{ipc}-s{seed}-{its}it{"".join("-" + e for e in extra)}'
+            rep = out / 'report.json'
+            fresh = not (rep.is_file() and json.loads(rep.read_text()).get('iterations') == its)
+            if fresh:
+                cmd = [
+                    'dd_nb_distill',
+                    '--dataset',
+                    DATASET,
+                    '--method',
+                    method,
+                    '--ipc',
+                    str(ipc),
+                    '--seed',
+                    str(seed),
+                ]
+                cmd += ['--iterations', str(its), '--no-eval', '--out', str(out), *extra]
+                cmd += ['--resume'] if (out / 'checkpoint.pt').is_file() else ['--overwrite']
+                cmd += ['--quiet'] if quiet else []
+                print('+', ' '.join(cmd), flush=True)
+                t0 = time.time()
+                subprocess.run(cmd, check=True, env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+                print(f'distilled in {time.time() - t0:.0f} s', flush=True)
+            r = json.loads(rep.read_text())
+            ds = DistilledSet.load(out / 'distilled.safetensors')
+            ev = evaluator(real, protocol, models, quiet)
+            torch.manual_seed(0)
+            res = ev.evaluate(ds.images, ds.labels, lr=ds.lr, desc=f'{method} ipc {ipc} seed {seed}')
+            append(
+                result_row(
+                    res,
+                    **key,
+                    protocol=protocol,
+                    paper_iterations=preset_file(method)['official'].get('iterations'),
+                    seconds_per_iteration=r.get('seconds_per_iteration'),
+                    peak_rss_mb=r.get('peak_rss_mb'),
+                    run=str(out),
+                    config=r.get('config'),
+                )
+            )
+
+
+def _stats(vals):
+    import numpy as np
+
+    return float(np.mean(vals)), float(np.std(vals))
+
+
+def table() -> str:
+    "The Markdown table of every finished row: sets as mean ± std over distillation seeds, baselines over models."
+    rs = rows()
+    out = [
+        '| method | IPC | protocol | iterations (paper) | seeds | dd_nb % | random real % (same protocol) '
+        '| published % |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
+    rand = {}
+    for r in rs:
+        if r['kind'] == 'random':
+            rand.setdefault((r['ipc'], r['protocol']), []).extend(r['accs'])
+    fmt = lambda m, s: f'{m:.2f} ± {s:.2f}'
+    groups = {}
+    for r in rs:
+        if r['kind'] == 'set':
+            groups.setdefault((r['method'], r['ipc'], r['protocol'], r['iterations'], tuple(r['extra'])), []).append(r)
+    for (method, ipc, protocol, its, extra), g in sorted(groups.items()):
+        m, s = _stats([x['mean'] for x in g])
+        rr = rand.get((ipc, protocol))
+        base = fmt(*_stats([100 * a for a in rr])) if rr else '–'
+        name = method + (f" ({' '.join(extra)})" if extra else '')
+        out.append(
+            f"| {name} | {ipc} | {protocol} | {its} ({g[0].get('paper_iterations')}) | "
+            f"{','.join(str(x['seed']) for x in g)} | **{fmt(m, s)}** | {base} | {PUBLISHED.get((method, ipc), '–')} |"
+        )
+    for (ipc, protocol), accs in sorted(rand.items()):
+        out.append(
+            f'| random real | {ipc} | {protocol} | – | {len(accs)} subsets | {fmt(*_stats([100 * a for a in accs]))} '
+            f"| – | {PUBLISHED.get(('random', ipc), '–')} |"
+        )
+    for r in rs:
+        if r['kind'] == 'full':
+            out.append(
+                f"| whole training set | – | {r['protocol']} | – | {r['models']} models | {fmt(r['mean'], r['std'])} "
+                f"| – | {PUBLISHED[('full', 0)]} (300 epochs) |"
+            )
+    return '\n'.join(out)
+
+
+def figure(path, ipc=1, seed=0):
+    "The distilled sets of every method at `ipc` (distillation seed `seed`), one row per method, as a PNG."
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from dd_nb.data import FASHION_CLASSES
+    from dd_nb.distilled import DistilledSet
+
+    runs = {r['method']: r['run'] for r in rows() if r['kind'] == 'set' and r['ipc'] == ipc and r['seed'] == seed}
+    runs = {m: Path(p) for m, p in sorted(runs.items()) if (Path(p) / 'distilled.safetensors').is_file()}
+    if not runs:
+        return None
+    fig, axs = plt.subplots(len(runs), 10, figsize=(10, 1.15 * len(runs) + 0.4), squeeze=False)
+    for i, (m, p) in enumerate(runs.items()):
+        x = DistilledSet.load(p / 'distilled.safetensors').images.detach()
+        x = x * 0.3530 + 0.2861  # the official normalisation constants (dd_nb.data.SMALL_STATS)
+        for c in range(10):
+            ax = axs[i, c]
+            ax.imshow(x[c * ipc, 0].clamp(0, 1), cmap='gray_r', vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(FASHION_CLASSES[c], fontsize=8)
+        axs[i, 0].set_ylabel(m.upper(), fontsize=9)
+    fig.suptitle(f'Fashion-MNIST, IPC {ipc}, distillation seed {seed}', fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--jobs', default='random,dm,dsa,dc', help='random, full, and method names, in this order')
+    ap.add_argument('--ipcs', default='1')
+    ap.add_argument('--seeds', default='0,1,2', help='distillation seeds (random rows: evaluation seed groups)')
+    ap.add_argument('--models', type=int, default=5)
+    ap.add_argument('--iterations', type=int, default=None, help="default: the method's Fashion-MNIST preset")
+    ap.add_argument('--set', default=None, help='passed to dd_nb_distill --set (recorded in the row)')
+    ap.add_argument('--full-epochs', type=int, default=10)
+    ap.add_argument('--runs', default='runs/fmnist')
+    ap.add_argument('--quiet', action='store_true')
+    ap.add_argument('--table', action='store_true', help='only print the table of finished rows')
+    ap.add_argument('--figure', default=None, help='write the IPC 1 sets of distillation seed 0 to this PNG')
+    a = ap.parse_args()
+    if a.figure:
+        print(figure(a.figure) or 'no distilled set yet')
+    if a.table or a.figure:
+        print(table())
+        return
+    from dd_nb.data import load_data
+
+    real = load_data(DATASET)
+    ipcs, seeds = [int(i) for i in a.ipcs.split(',')], [int(s) for s in a.seeds.split(',')]
+    extra = ('--set', a.set) if a.set else ()
+    for job in a.jobs.split(','):
+        if job == 'random':
+            random_rows(real, ipcs, seeds, a.models, a.quiet)
+        elif job == 'full':
+            full_rows(real, a.full_epochs, a.models, a.quiet)
+        else:
+            distill_rows(real, job, ipcs, seeds, a.models, a.quiet, a.runs, a.iterations, extra)
+    print(table())
+
+
+if __name__ == '__main__':
+    sys.exit(main())
