@@ -13,7 +13,7 @@ method's Fashion-MNIST preset (its iterations are this machine's budget; the pap
 then 5 fresh ConvNet-3s under the method's own protocol, final-epoch test accuracy (evaluation seeds 0-4).
 """
 
-import argparse, json, os, platform, subprocess, sys, time
+import argparse, json, os, platform, shutil, subprocess, sys, time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / 'results' / 'fmnist_table.jsonl'
@@ -35,6 +35,7 @@ PUBLISHED = {
     ('full', 0): '93.5 ± 0.1',
 }
 RANDOM_PROTOCOLS = ('dc-classic', 'dsa')  # DC's recipe (300 epochs, no augmentation) and DSA/DM's (1000, DSA)
+SAME_RECIPE = {'dm': 'dsa'}  # DM's protocol is DSA's recipe under its own name (dd_nb.train.PROTOCOLS)
 
 
 def commit():
@@ -129,8 +130,13 @@ def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None
             key = dict(kind='set', method=method, ipc=ipc, seed=seed, iterations=its, models=models, extra=list(extra))
             if done(key):
                 continue
-            out = Path(runs) / f'{method}-ipc{ipc}-s{seed}-{its}it{"".join("-" + e for e in extra)}'
+            tag = ''.join('-' + e.strip('-').replace(' ', '_').replace('=', '') for e in extra)
+            out = Path(runs) / f'{method}-ipc{ipc}-s{seed}-{its}it{tag}'
             rep = out / 'report.json'
+            if not out.exists():  # a shorter finished run of the same seed is extended (`--resume`: bit-identical)
+                shorter = _shorter_run(Path(runs), f'{method}-ipc{ipc}-s{seed}-', tag, its)
+                if shorter is not None:
+                    shutil.copytree(shorter, out)
             fresh = not (rep.is_file() and json.loads(rep.read_text()).get('iterations') == its)
             if fresh:
                 cmd = [
@@ -170,6 +176,16 @@ def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None
             )
 
 
+def _shorter_run(runs: Path, stem, tag, its):
+    "The longest finished run `runs/{stem}{n}it{tag}` with n < its (its checkpoint continues to `its`), or None."
+    found = []
+    for d in runs.glob(f'{stem}*it{tag}'):
+        n = d.name[len(stem) : len(d.name) - len(f'it{tag}')]
+        if n.isdigit() and int(n) < its and (d / 'checkpoint.pt').is_file() and (d / 'report.json').is_file():
+            found.append((int(n), d))
+    return max(found)[1] if found else None
+
+
 def _stats(vals):
     import numpy as np
 
@@ -195,12 +211,13 @@ def table() -> str:
             groups.setdefault((r['method'], r['ipc'], r['protocol'], r['iterations'], tuple(r['extra'])), []).append(r)
     for (method, ipc, protocol, its, extra), g in sorted(groups.items()):
         m, s = _stats([x['mean'] for x in g])
-        rr = rand.get((ipc, protocol))
+        shown = f'**{fmt(m, s)}**' if len(g) > 1 else f"**{m:.2f}** (one seed; its models ± {g[0]['std']:.2f})"
+        rr = rand.get((ipc, SAME_RECIPE.get(protocol, protocol)))
         base = fmt(*_stats([100 * a for a in rr])) if rr else '–'
         name = method + (f" ({' '.join(extra)})" if extra else '')
         out.append(
             f"| {name} | {ipc} | {protocol} | {its} ({g[0].get('paper_iterations')}) | "
-            f"{','.join(str(x['seed']) for x in g)} | **{fmt(m, s)}** | {base} | {PUBLISHED.get((method, ipc), '–')} |"
+            f"{','.join(str(x['seed']) for x in g)} | {shown} | {base} | {PUBLISHED.get((method, ipc), '–')} |"
         )
     for (ipc, protocol), accs in sorted(rand.items()):
         out.append(
@@ -249,7 +266,9 @@ def figure(path, ipc=1, seed=0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--jobs', default='random,dm,dsa,dc', help='random, full, and method names, in this order')
+    ap.add_argument(
+        '--jobs', default='random,dm,dsa,dc', help='random, full, methods (dm) or param:method (hpd:dm), in this order'
+    )
     ap.add_argument('--ipcs', default='1')
     ap.add_argument('--seeds', default='0,1,2', help='distillation seeds (random rows: evaluation seed groups)')
     ap.add_argument('--models', type=int, default=5)
@@ -277,7 +296,9 @@ def main():
         elif job == 'full':
             full_rows(real, a.full_epochs, a.models, a.quiet)
         else:
-            distill_rows(real, job, ipcs, seeds, a.models, a.quiet, a.runs, a.iterations, extra)
+            param, _, method = job.rpartition(':')  # 'glad:dm': DM over GLaD's latents
+            more = ('--param', param) if param else ()
+            distill_rows(real, method, ipcs, seeds, a.models, a.quiet, a.runs, a.iterations, more + extra)
     print(table())
 
 
