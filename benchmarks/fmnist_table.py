@@ -13,7 +13,7 @@ method's Fashion-MNIST preset (its iterations are this machine's budget; the pap
 then 5 fresh ConvNet-3s under the method's own protocol, final-epoch test accuracy (evaluation seeds 0-4).
 """
 
-import argparse, json, os, platform, shutil, subprocess, sys, time
+import argparse, json, os, shutil, subprocess, sys, time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / 'results' / 'fmnist_table.jsonl'
@@ -46,13 +46,10 @@ def commit():
 
 
 def machine():
-    model = next(
-        (l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if 'model name' in l),
-        platform.processor(),
-    )
     import torch
+    from eval_speed import cpu_model
 
-    return dict(cpu=model, threads=torch.get_num_threads(), torch=torch.__version__)
+    return dict(cpu=cpu_model(), threads=torch.get_num_threads(), torch=torch.__version__)
 
 
 def rows():
@@ -66,9 +63,9 @@ def done(key: dict) -> bool:
 
 
 def append(row: dict):
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, 'a') as fh:
-        fh.write(json.dumps(row) + '\n')
+    from yardstick import append_row
+
+    append_row(RESULTS, row)
     print(json.dumps({k: v for k, v in row.items() if k not in ('accs', 'machine', 'config')}), flush=True)
 
 
