@@ -1,4 +1,4 @@
-"""Choose the digits presets on the validation split (never on test).
+"""Choose the digits (or `--dataset fashion-mnist`) presets on the validation split (never on test).
 
 For every (method, ipc) and every combination of candidate settings, distil with the preset's other
 settings, train `--models` fresh ConvNets on the result under the method's protocol and score them on
@@ -13,12 +13,15 @@ the method's preset file `dd_nb/presets/<method>.toml` (`[digits.<ipc>]`), the t
     python benchmarks/select_digits_presets.py --methods hmn --ipcs 10 --grid "lr_net=0.01,0.003,0.001,0.0003" \
         --set "over_budget=0.0 prune=False" --iterations 1 --models 1 --protocol fast
 
+`--dataset` picks any `dd_nb.data.load_data` set (the winners go into `[<dataset>.<ipc>]`); the scores are written to
+`--out` after every setting, so an interrupted search keeps what it scored.
+
 `--param glad` distils GLaD latents (`dd_nb.glad.build_glad`, the cached digits generator, its middle stage) instead of
 pixels: how GLaD's learning rates (`GLAD_LRS`, the official ones for StyleGAN-XL) are chosen for digits.
 """
 
 import argparse, ast, itertools, json
-from dd_nb.data import digits
+from dd_nb.data import load_data
 from dd_nb.methods import build
 from dd_nb.glad import build_glad
 from dd_nb.distill import Distiller
@@ -35,6 +38,7 @@ def parse_grid(text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--dataset', default='digits')
     ap.add_argument('--methods', default='dm')
     ap.add_argument('--ipcs', default='1,10')
     ap.add_argument('--grid', default='lr_img=0.3,1,3')
@@ -45,7 +49,7 @@ def main():
     ap.add_argument('--models', type=int, default=3)
     ap.add_argument('--out', default='select_digits.json')
     a = ap.parse_args()
-    real, results, grid = digits(), {}, parse_grid(a.grid)
+    real, results, grid = load_data(a.dataset), {}, parse_grid(a.grid)
     fixed = {k: ast.literal_eval(v) for k, _, v in (i.partition('=') for i in a.set.split())}
     for method in a.methods.split(','):
         for ipc in map(int, a.ipcs.split(',')):
@@ -63,9 +67,13 @@ def main():
                 key = ' '.join(f'{k}={v}' for k, v in setting.items())
                 scores[key] = r.mean
                 print(f'{method} ipc {ipc} {key} ({its} it): val {100 * r.mean:.2f} ± {100 * r.std:.2f}', flush=True)
+                results[f'{method}/{ipc}' if a.param == 'pixels' else f'glad/{method}/{ipc}'] = dict(
+                    dataset=a.dataset, scores=scores, fixed=fixed, iterations=a.iterations
+                )
+                json.dump(results, open(a.out, 'w'), indent=1)  # nothing scored is lost on interruption
             best = max(scores, key=scores.get)
             results[f'{method}/{ipc}' if a.param == 'pixels' else f'glad/{method}/{ipc}'] = dict(
-                scores=scores, best=best, fixed=fixed, iterations=a.iterations
+                dataset=a.dataset, scores=scores, best=best, fixed=fixed, iterations=a.iterations
             )
             print(f'==> {method} ipc {ipc}: {best}', flush=True)
     json.dump(results, open(a.out, 'w'), indent=1)
