@@ -224,6 +224,17 @@ def _shorter_run(runs: Path, stem, tag, its):
     return max(found)[1] if found else None
 
 
+def row_name(method, extra) -> str:
+    "A row's name: 'glad-dm' for `--param glad` over DM, other marks in brackets ('dm (flip)')."
+    extra = list(extra)
+    name = method
+    if '--param' in extra:
+        i = extra.index('--param')
+        name = f'{extra[i + 1]}-{method}'
+        del extra[i : i + 2]
+    return name + (f" ({' '.join(extra)})" if extra else '')
+
+
 def _stats(vals):
     import numpy as np
 
@@ -252,10 +263,11 @@ def table() -> str:
         shown = f'**{fmt(m, s)}**' if len(g) > 1 else f"**{m:.2f}** (one seed; its models ± {g[0]['std']:.2f})"
         rr = rand.get((ipc, SAME_RECIPE.get(protocol, protocol), 'flip' in extra))
         base = fmt(*_stats([100 * a for a in rr])) if rr else '–'
-        name = method + (f" ({' '.join(extra)})" if extra else '')
+        name = row_name(method, extra)
+        published = PUBLISHED.get((method, ipc), '–') if name.startswith(method) else '–'  # not GLaD's over DM
         out.append(
             f"| {name} | {ipc} | {protocol} | {its} ({g[0].get('paper_iterations')}) | "
-            f"{','.join(str(x['seed']) for x in g)} | {shown} | {base} | {PUBLISHED.get((method, ipc), '–')} |"
+            f"{','.join(str(x['seed']) for x in g)} | {shown} | {base} | {published} |"
         )
     for (ipc, protocol, flip), accs in sorted(rand.items()):
         out.append(
@@ -282,7 +294,11 @@ def figure(path, ipc=1, seed=0):
     from dd_nb.data import FASHION_CLASSES
     from dd_nb.distilled import DistilledSet
 
-    runs = {r['method']: r['run'] for r in rows() if r['kind'] == 'set' and r['ipc'] == ipc and r['seed'] == seed}
+    runs = {
+        row_name(r['method'], r['extra']): r['run']
+        for r in rows()
+        if r['kind'] == 'set' and r['ipc'] == ipc and r['seed'] == seed
+    }
     runs = {m: Path(p) for m, p in sorted(runs.items()) if (Path(p) / 'distilled.safetensors').is_file()}
     if not runs:
         return None
