@@ -264,7 +264,7 @@ def table() -> str:
         rr = rand.get((ipc, SAME_RECIPE.get(protocol, protocol), 'flip' in extra))
         base = fmt(*_stats([100 * a for a in rr])) if rr else '–'
         name = row_name(method, extra)
-        published = PUBLISHED.get((method, ipc), '–') if name.startswith(method) else '–'  # not GLaD's over DM
+        published = PUBLISHED.get((method, ipc), '–') if '--param' not in extra else '–'  # pixel rows only
         out.append(
             f"| {name} | {ipc} | {protocol} | {its} ({g[0].get('paper_iterations')}) | "
             f"{','.join(str(x['seed']) for x in g)} | {shown} | {base} | {published} |"
