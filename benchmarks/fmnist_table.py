@@ -16,10 +16,11 @@ dd_nb follows the DSA README's no-flip advice for MNIST-like sets): the same row
 process because the command line has no strategy option.
 """
 
-import argparse, copy, json, os, shutil, subprocess, sys, time
+import argparse, copy, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / 'results' / 'fmnist_table.jsonl'
+SETS = RESULTS.parent / 'fmnist_sets'  # every row's distilled set (small: IPC 1 is 10 images), for the figures
 DATASET = 'fashion-mnist'
 # the papers' numbers (ConvNet, test %, mean ± std): ../shared/research/fashion-mnist.md
 PUBLISHED = {
@@ -197,6 +198,7 @@ def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None
                 print(f'distilled in {time.time() - t0:.0f} s', flush=True)
             r = json.loads(rep.read_text())
             ds = DistilledSet.load(out / 'distilled.safetensors')
+            keep_set(ds, stored_set(row_name(method, marks), ipc, seed, its))
             ev = evaluator(real, protocol, models, quiet)
             torch.manual_seed(0)
             res = ev.evaluate(ds.images, ds.labels, lr=ds.lr, desc=f'{method} ipc {ipc} seed {seed}')
@@ -233,6 +235,20 @@ def row_name(method, extra) -> str:
         name = f'{extra[i + 1]}-{method}'
         del extra[i : i + 2]
     return name + (f" ({' '.join(extra)})" if extra else '')
+
+
+def stored_set(name, ipc, seed, its) -> Path:
+    "Where a row's distilled set is kept beside the results (the runs folder is machine-local)."
+    stem = re.sub(r'[^A-Za-z0-9_-]+', '_', name).strip('_')  # 'hpd-dm (--set a=2)' → 'hpd-dm_--set_a_2'
+    return SETS / f'{stem}-ipc{ipc}-s{seed}-{its}it.safetensors'
+
+
+def keep_set(ds, path: Path):
+    "Keep the images, labels and lr a learner trains on (not a parameterization's latents: GLaD's are 1 MB a set)."
+    from dd_nb.distilled import DistilledSet, save
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(DistilledSet(ds.images, ds.labels, ds.lr, {}, ds.manifest, ds.transform), path)
 
 
 def _stats(vals):
@@ -285,8 +301,9 @@ def table() -> str:
     return '\n'.join(out)
 
 
-def figure(path, ipc=1, seed=0):
-    "The distilled sets of every method at `ipc` (distillation seed `seed`), one row per method, as a PNG."
+def figure(path, ipc=1, seed=0, names=None):
+    """The distilled sets of every method at `ipc` (distillation seed `seed`; `names`: only these rows), one row per
+    method, as a PNG: from the stored sets, else from the runs folder."""
     import matplotlib
 
     matplotlib.use('Agg')
@@ -294,17 +311,21 @@ def figure(path, ipc=1, seed=0):
     from dd_nb.data import FASHION_CLASSES
     from dd_nb.distilled import DistilledSet
 
-    runs = {
-        row_name(r['method'], r['extra']): r['run']
-        for r in rows()
-        if r['kind'] == 'set' and r['ipc'] == ipc and r['seed'] == seed
-    }
-    runs = {m: Path(p) for m, p in sorted(runs.items()) if (Path(p) / 'distilled.safetensors').is_file()}
+    runs = {}
+    for r in rows():
+        if r['kind'] != 'set' or r['ipc'] != ipc or r['seed'] != seed:
+            continue
+        name = row_name(r['method'], r['extra'])
+        for f in (stored_set(name, ipc, seed, r['iterations']), Path(r['run']) / 'distilled.safetensors'):
+            if f.is_file() and (names is None or name in names):
+                runs[name] = f
+                break
+    runs = dict(sorted(runs.items()))
     if not runs:
         return None
     fig, axs = plt.subplots(len(runs), 10, figsize=(10, 1.15 * len(runs) + 0.4), squeeze=False)
     for i, (m, p) in enumerate(runs.items()):
-        x = DistilledSet.load(p / 'distilled.safetensors').images.detach()
+        x = DistilledSet.load(p).images.detach()
         x = x * 0.3530 + 0.2861  # the official normalisation constants (dd_nb.data.SMALL_STATS)
         for c in range(10):
             ax = axs[i, c]
@@ -313,7 +334,7 @@ def figure(path, ipc=1, seed=0):
             ax.set_yticks([])
             if i == 0:
                 ax.set_title(FASHION_CLASSES[c], fontsize=8)
-        axs[i, 0].set_ylabel(m.upper(), fontsize=9)
+        axs[i, 0].set_ylabel(m.split(' (')[0].upper(), fontsize=9)  # settings in brackets: see the table
     fig.suptitle(f'Fashion-MNIST, IPC {ipc}, distillation seed {seed}', fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -338,10 +359,12 @@ def main():
     ap.add_argument('--quiet', action='store_true')
     ap.add_argument('--table', action='store_true', help='only print the table of finished rows')
     ap.add_argument('--figure', default=None, help='write the IPC 1 sets of distillation seed 0 to this PNG')
+    ap.add_argument('--figure-rows', default=None, help='only these rows in the figure (glad-dm,hpd-dm)')
     a = ap.parse_args()
     RESULTS = Path(a.results) if a.results else RESULTS  # a trial run writes elsewhere
     if a.figure:
-        print(figure(a.figure) or 'no distilled set yet')
+        names = a.figure_rows.split(',') if a.figure_rows else None
+        print(figure(a.figure, names=names) or 'no distilled set yet')
     if a.table or a.figure:
         print(table())
         return

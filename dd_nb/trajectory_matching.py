@@ -44,6 +44,7 @@ class TrajectoryMatcher(Matcher):
         expert_train_epochs=30,
         expert_lr=0.01,
         expert_batch=256,
+        expert_seed=None,
         window=None,
         threshold=None,
         dsa=True,
@@ -72,7 +73,8 @@ class TrajectoryMatcher(Matcher):
         self.min_start_epoch, self.max_start_epoch, self.batch_syn = min_start_epoch, max_start_epoch, batch_syn
         self.experts, self.window, self.threshold, self.dsa, self.strategy = experts, window, threshold, dsa, strategy
         self.expert_recipe = dict(
-            n_experts=n_experts, epochs=expert_train_epochs, lr=expert_lr, batch=expert_batch, seed=seed
+            n_experts=n_experts, epochs=expert_train_epochs, lr=expert_lr, batch=expert_batch,
+            seed=seed if expert_seed is None else expert_seed,  # the official code reuses one buffer: give 0
         )
         self.mask, self.net_name, self.width, self.progress = mask, net, width, progress
         self.alpha, self.alpha_strategy = alpha, check_choice('alpha strategy', alpha_strategy, ['depth', 'loss'])
@@ -323,6 +325,7 @@ class MTTOptions(MethodOptions):
     expert_train_epochs: int  # epochs each expert is trained
     expert_lr: float  # their learning rate
     expert_batch: int  # their batch size
+    expert_seed: int | None = None  # the experts' seed (None: the distillation seed's; official: one buffer for all)
     batch_syn: int | None = None  # synthetic images per student step (default: all)
     zca: bool = False  # ZCA-whitened data (CIFAR in the papers)
     alpha: float | None = None  # PAD's FIEM: leave the first α of the parameters out
@@ -358,6 +361,7 @@ def trajectory_matcher(
         expert_train_epochs=o.expert_train_epochs,
         expert_lr=o.expert_lr,
         expert_batch=o.expert_batch,
+        expert_seed=o.expert_seed,
     )
     return TrajectoryMatcher(
         window=getattr(o, 'window', None),
