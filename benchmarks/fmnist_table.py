@@ -57,7 +57,11 @@ def machine():
     import torch
     from eval_speed import cpu_model
 
-    return dict(cpu=cpu_model(), threads=torch.get_num_threads(), torch=torch.__version__)
+    from dd_nb.core import default_device
+
+    dev = default_device()
+    gpu = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None  # rows distilled on a GPU say which
+    return dict(cpu=cpu_model(), threads=torch.get_num_threads(), torch=torch.__version__, gpu=gpu)
 
 
 def rows():
