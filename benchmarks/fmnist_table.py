@@ -307,7 +307,7 @@ def table() -> str:
 
 def figure(path, ipc=1, seed=0, names=None):
     """The distilled sets of every method at `ipc` (distillation seed `seed`; `names`: only these rows), one row per
-    method, as a PNG: from the stored sets, else from the runs folder."""
+    method and each class's first image, as a PNG: from the stored sets, else from the runs folder."""
     import matplotlib
 
     matplotlib.use('Agg')
@@ -339,7 +339,8 @@ def figure(path, ipc=1, seed=0, names=None):
             if i == 0:
                 ax.set_title(FASHION_CLASSES[c], fontsize=8)
         axs[i, 0].set_ylabel(m.split(' (')[0].upper(), fontsize=9)  # settings in brackets: see the table
-    fig.suptitle(f'Fashion-MNIST, IPC {ipc}, distillation seed {seed}', fontsize=10)
+    shown = '' if ipc == 1 else f' (first of {ipc} images per class)'
+    fig.suptitle(f'Fashion-MNIST, IPC {ipc}, distillation seed {seed}{shown}', fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
@@ -362,13 +363,14 @@ def main():
     ap.add_argument('--results', default=None, help='rows file (default: benchmarks/results/fmnist_table.jsonl)')
     ap.add_argument('--quiet', action='store_true')
     ap.add_argument('--table', action='store_true', help='only print the table of finished rows')
-    ap.add_argument('--figure', default=None, help='write the IPC 1 sets of distillation seed 0 to this PNG')
+    ap.add_argument('--figure', default=None, help='write the sets of distillation seed 0 to this PNG')
+    ap.add_argument('--figure-ipc', type=int, default=1, help="the figure's IPC (one image per class is shown)")
     ap.add_argument('--figure-rows', default=None, help='only these rows in the figure (glad-dm,hpd-dm)')
     a = ap.parse_args()
     RESULTS = Path(a.results) if a.results else RESULTS  # a trial run writes elsewhere
     if a.figure:
         names = a.figure_rows.split(',') if a.figure_rows else None
-        print(figure(a.figure, names=names) or 'no distilled set yet')
+        print(figure(a.figure, ipc=a.figure_ipc, names=names) or 'no distilled set yet')
     if a.table or a.figure:
         print(table())
         return
