@@ -14,6 +14,9 @@ set -u
 T0=$(date +%s)
 JOBS=${JOBS:-"dsa:10:0 dc:10:0 dm:10:0 dsa:1:0 dsa:1:1 dsa:1:2 dc:1:0 dc:1:1 dc:1:2"}
 MODELS=${MODELS:-5}; PROBE=${PROBE:-10}; DEADLINE=${DEADLINE:-510}; EVAL_RESERVE=${EVAL_RESERVE:-150}
+# the probe's median s/it times SAFETY: on an H200 with 12 rows at once, DSA at IPC 10 probed 5.3 s an iteration and
+# then ran at 9.4 (its probe overlapped the other jobs' start-up), so its evaluation missed the deadline at 1.1
+SAFETY=${SAFETY:-1.5}
 RUNS=${RUNS:-runs/fmnist}; RES=${RES:-benchmarks/results/fmnist_table.jsonl}; OUT=${OUT:-/tmp/out}
 mkdir -p $OUT/logs $RUNS
 if [ -d .whl ] && ! python3 -c "import fastcore" 2>/dev/null; then
@@ -37,10 +40,11 @@ for j in $JOBS; do IFS=: read m i s <<< "$j"
 done; wait
 echo "probe done at $(( $(date +%s) - T0 )) s"
 BUDGET=$(( DEADLINE - EVAL_RESERVE - ($(date +%s) - T0) ))
-python3 - "$BUDGET" "$RUNS" "$PROBE" $JOBS > $OUT/plan.txt <<'PY'
+python3 - "$BUDGET" "$RUNS" "$PROBE" "$SAFETY" $JOBS > $OUT/plan.txt <<'PY'
 import json, sys
 from dd_nb.methods import preset_file
-budget, runs, probe, jobs = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+budget, runs, probe, jobs = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[5:]
+safety = float(sys.argv[4])
 spi = {}
 for j in jobs:
     m, i, s = j.split(':')
@@ -48,7 +52,7 @@ for j in jobs:
         d = f'{runs}/{m}-ipc{i}-s{s}-{probe}it'
         t = sorted(json.loads(l)['seconds'] for l in open(f'{d}/metrics.jsonl') if l.strip())[:-1]  # not the slowest
         json.load(open(f'{d}/report.json'))
-        spi[(m, i)] = max(spi.get((m, i), 0), t[len(t) // 2] * 1.1)
+        spi[(m, i)] = max(spi.get((m, i), 0), t[len(t) // 2] * safety)
     except Exception as e:
         print(f'# {j}: no probe ({e})', file=sys.stderr)
 for j in jobs:

@@ -261,6 +261,11 @@ def _stats(vals):
     return float(np.mean(vals)), float(np.std(vals))
 
 
+def on_gpu(row) -> bool:
+    "Whether the row's set was distilled on a lent GPU (`fmnist_device.sh`; `distilled_on`: evaluated elsewhere)."
+    return bool(row.get('machine', {}).get('gpu') or row.get('distilled_on'))
+
+
 def table() -> str:
     "The Markdown table of every finished row: sets as mean ± std over distillation seeds, baselines over models."
     rs = rows()
@@ -278,15 +283,18 @@ def table() -> str:
     for r in rs:
         if r['kind'] == 'set':
             groups.setdefault((r['method'], r['ipc'], r['protocol'], r['iterations'], tuple(r['extra'])), []).append(r)
-    for (method, ipc, protocol, its, extra), g in sorted(groups.items()):
+    order = lambda kv: (row_name(kv[0][0], kv[0][4]), kv[0][1], kv[0][3], kv[0][2])  # name, IPC, iterations
+    for (method, ipc, protocol, its, extra), g in sorted(groups.items(), key=order):
+        g = sorted(g, key=lambda x: x['seed'])
         m, s = _stats([x['mean'] for x in g])
+        gpu = '†' if any(on_gpu(x) for x in g) else ''
         shown = f'**{fmt(m, s)}**' if len(g) > 1 else f"**{m:.2f}** (one seed; its models ± {g[0]['std']:.2f})"
         rr = rand.get((ipc, SAME_RECIPE.get(protocol, protocol), 'flip' in extra))
         base = fmt(*_stats([100 * a for a in rr])) if rr else '–'
         name = row_name(method, extra)
         published = PUBLISHED.get((method, ipc), '–') if '--param' not in extra else '–'  # pixel rows only
         out.append(
-            f"| {name} | {ipc} | {protocol} | {its} ({g[0].get('paper_iterations')}) | "
+            f"| {name} | {ipc} | {protocol} | {its}{gpu} ({g[0].get('paper_iterations')}) | "
             f"{','.join(str(x['seed']) for x in g)} | {shown} | {base} | {published} |"
         )
     for (ipc, protocol, flip), accs in sorted(rand.items()):
@@ -302,6 +310,8 @@ def table() -> str:
                 f"| {fmt(r['mean'], r['std'])} "
                 f"| – | {PUBLISHED[('full', 0)]} (300 epochs) |"
             )
+    if any(on_gpu(r) for r in rs):
+        out.append('\n† distilled on a lent GPU (an H200; `benchmarks/fmnist_device.sh`), evaluated as every row.')
     return '\n'.join(out)
 
 
@@ -346,6 +356,57 @@ def figure(path, ipc=1, seed=0, names=None):
     return path
 
 
+def _published_mean(method, ipc):
+    text = PUBLISHED.get((method, ipc))
+    return float(text.split(' ± ')[0]) if text else None
+
+
+def trend(path, methods=('dc', 'dsa', 'dm')):
+    """Accuracy against distillation iterations for the pixel rows of `methods`, one panel per IPC: every seed's
+    accuracy (dots), the mean over seeds (line) and the published row (dashed); random real is in the table."""
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rs = [r for r in rows() if r['kind'] == 'set' and r['method'] in methods and not r['extra']]
+    ipcs = sorted({r['ipc'] for r in rs})
+    if not ipcs:
+        return None
+    fig, axs = plt.subplots(1, len(ipcs), figsize=(5.2 * len(ipcs), 3.8), squeeze=False)
+    for ax, ipc in zip(axs[0], ipcs):
+        for k, method in enumerate(methods):
+            mine = [r for r in rs if r['ipc'] == ipc and r['method'] == method]
+            if not mine:
+                continue
+            colour = f'C{k}'
+            its = sorted({r['iterations'] for r in mine})
+            means = [
+                sum(r['mean'] for r in mine if r['iterations'] == i) / sum(r['iterations'] == i for r in mine)
+                for i in its
+            ]
+            ax.scatter([r['iterations'] for r in mine], [r['mean'] for r in mine], s=12, color=colour, alpha=0.6)
+            ax.plot(its, means, 'o-', color=colour, label=f"{method.upper()} ({', '.join(map(str, its))} it)")
+            if _published_mean(method, ipc) is not None:
+                ax.axhline(_published_mean(method, ipc), color=colour, ls='--', lw=1)
+        ax.set_xscale('log')
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xticks(sorted({r['iterations'] for r in rs if r['ipc'] == ipc}))
+        ax.set_xlabel('distillation iterations (log)')
+        ax.set_ylabel('test accuracy % (5 ConvNets, final epoch)')
+        ax.set_title(f'IPC {ipc}: dots = seeds, line = their mean, dashed = the paper', fontsize=9)
+        ax.legend(fontsize=8, loc='lower right')
+        ax.tick_params(axis='x', labelrotation=45, labelsize=8)
+    fig.suptitle(
+        "Fashion-MNIST: accuracy against the distillation budget (the papers': DC, DSA 1,000; DM 20,000)", fontsize=10
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def main():
     global RESULTS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -366,12 +427,15 @@ def main():
     ap.add_argument('--figure', default=None, help='write the sets of distillation seed 0 to this PNG')
     ap.add_argument('--figure-ipc', type=int, default=1, help="the figure's IPC (one image per class is shown)")
     ap.add_argument('--figure-rows', default=None, help='only these rows in the figure (glad-dm,hpd-dm)')
+    ap.add_argument('--trend', default=None, help='write accuracy against iterations (DC, DSA, DM) to this PNG')
     a = ap.parse_args()
     RESULTS = Path(a.results) if a.results else RESULTS  # a trial run writes elsewhere
     if a.figure:
         names = a.figure_rows.split(',') if a.figure_rows else None
         print(figure(a.figure, ipc=a.figure_ipc, names=names) or 'no distilled set yet')
-    if a.table or a.figure:
+    if a.trend:
+        print(trend(a.trend) or 'no DC / DSA / DM row yet')
+    if a.table or a.figure or a.trend:
         print(table())
         return
     from dd_nb.data import load_data
