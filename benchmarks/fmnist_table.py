@@ -382,10 +382,7 @@ def trend(path, methods=('dc', 'dsa', 'dm')):
                 continue
             colour = f'C{k}'
             its = sorted({r['iterations'] for r in mine})
-            means = [
-                sum(r['mean'] for r in mine if r['iterations'] == i) / sum(r['iterations'] == i for r in mine)
-                for i in its
-            ]
+            means = [_stats([r['mean'] for r in mine if r['iterations'] == i])[0] for i in its]
             ax.scatter([r['iterations'] for r in mine], [r['mean'] for r in mine], s=12, color=colour, alpha=0.6)
             ax.plot(its, means, 'o-', color=colour, label=f"{method.upper()} ({', '.join(map(str, its))} it)")
             if _published_mean(method, ipc) is not None:
