@@ -207,9 +207,9 @@ def build(
     smallest = min(real.class_counts())
     if not 1 <= ipc <= smallest:
         raise ValueError(f'ipc={ipc} is not possible: the smallest class of {real.name} has {smallest} training images')
-    o.precision = resolve_precision(o.precision, device or default_device())  # recorded as what runs ('auto' resolved)
-    # resolved here so that what `common` reaches (PAD's training scores too) runs on CUDA when present
-    common = dict(seed=seed, device=device or default_device(), net=o.net, width=o.width)
+    device = device or default_device()
+    o.precision = resolve_precision(o.precision, device)  # recorded as what runs ('auto' resolved)
+    common = dict(seed=seed, device=device, net=o.net, width=o.width)
     order = functools.cache(lambda: _difficulty_order(real, o, common))
     drop = getattr(o, 'drop_hard', 0.0) or getattr(o, 'drop_easy', 0.0)
     if drop:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key
+from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key, default_device
 from .nets import get_net
 from .train import Protocol, train_net, cache_dir, TrainCallback
 
@@ -145,12 +145,13 @@ class TrainingScores:
         lr=0.01,
         batch=32,
         seed=0,
-        device=None,
+        device=None,  # where the networks train (default: CUDA when present)
         progress=True,
     ) -> 'TrainingScores':
         "Train `models` networks on `real.train` for `epochs` epochs, recording the three scores."
         if not 1 <= el2n_epoch <= epochs:
             raise ValueError(f'el2n_epoch must be in 1…{epochs}, got {el2n_epoch}')
+        device = torch.device(device or default_device())
         cfg = cls.recipe(real, models, epochs, el2n_epoch, net, width, lr, batch, seed)
         x, y, n = real.train.images, real.train.labels, len(real.train)
         proto = Protocol('scores', epochs, lr=lr, momentum=0.9, weight_decay=5e-4, batch=batch, decay=False)
