@@ -3,7 +3,7 @@ subsets and the whole training set under the same recipes. Resumable: every fini
 `benchmarks/results/fmnist_table.jsonl` and skipped on the next call; a distillation killed half-way continues from its
 checkpoint (`dd_nb_distill --resume`). One job at a time (2 cores); run it again to go on.
 
-    python benchmarks/fmnist_table.py --jobs random --ipcs 1,10           # random-real baselines, both protocols
+    python benchmarks/fmnist_table.py --jobs random --ipcs 1,10 --seeds 0 # random-real baselines, both protocols
     python benchmarks/fmnist_table.py --jobs dm,dsa,dc --ipcs 1 --seeds 0,1,2
     python benchmarks/fmnist_table.py --jobs full --full-epochs 10         # the whole training set, a short recipe
     python benchmarks/fmnist_table.py --table                              # print the table from the results file
@@ -101,14 +101,14 @@ def result_row(res, **key):
     )
 
 
-def random_rows(real, ipcs, seeds, models, quiet, flip=False):
+def random_rows(real, ipcs, seeds, models, quiet, flip=False, protocols=RANDOM_PROTOCOLS):
     """Random real subsets: `models` ConvNets per row, each on its own subset (subset seed = evaluation seed); `flip`:
     the augmenting protocols with the flipping DSA strategy (rows marked `flip`)."""
     from dd_nb.train import PROTOCOLS
 
     marks = ['flip'] if flip else []
     for ipc in ipcs:
-        for protocol in RANDOM_PROTOCOLS:
+        for protocol in protocols:
             if flip and not PROTOCOLS[protocol].augment:
                 continue
             for seed in seeds:
@@ -255,10 +255,12 @@ def keep_set(ds, path: Path):
     save(DistilledSet(ds.images, ds.labels, ds.lr, {}, ds.manifest, ds.transform), path)
 
 
-def _stats(vals):
+def _stats(vals, ddof=0):
+    """Mean and std: `ddof=1` (the sample std, as the ablation scripts print) over distillation seeds, `ddof=0` (the
+    papers' `np.std`) over evaluation models and random subsets."""
     import numpy as np
 
-    return float(np.mean(vals)), float(np.std(vals))
+    return float(np.mean(vals)), float(np.std(vals, ddof=ddof))
 
 
 def on_gpu(row) -> bool:
@@ -267,7 +269,8 @@ def on_gpu(row) -> bool:
 
 
 def table() -> str:
-    "The Markdown table of every finished row: sets as mean ± std over distillation seeds, baselines over models."
+    """The Markdown table of every finished row: sets as mean ± sample std over distillation seeds, baselines as mean ±
+    std over all their models and subsets."""
     rs = rows()
     out = [
         '| method | IPC | protocol | iterations (paper) | seeds | dd_nb % | random real % (same protocol) '
@@ -286,7 +289,7 @@ def table() -> str:
     order = lambda kv: (row_name(kv[0][0], kv[0][4]), kv[0][1], kv[0][3], kv[0][2])  # name, IPC, iterations
     for (method, ipc, protocol, its, extra), g in sorted(groups.items(), key=order):
         g = sorted(g, key=lambda x: x['seed'])
-        m, s = _stats([x['mean'] for x in g])
+        m, s = _stats([x['mean'] for x in g], ddof=1)
         gpu = '†' if any(on_gpu(x) for x in g) else ''
         shown = f'**{fmt(m, s)}**' if len(g) > 1 else f"**{m:.2f}** (one seed; its models ± {g[0]['std']:.2f})"
         rr = rand.get((ipc, SAME_RECIPE.get(protocol, protocol), 'flip' in extra))
@@ -417,6 +420,7 @@ def main():
     ap.add_argument('--set', default=None, help='passed to dd_nb_distill --set (recorded in the row)')
     ap.add_argument('--flip', action='store_true', help='distil and evaluate with the flipping DSA strategy')
     ap.add_argument('--full-epochs', type=int, default=10)
+    ap.add_argument('--protocols', default=','.join(RANDOM_PROTOCOLS), help='the random rows\' recipes')
     ap.add_argument('--runs', default='runs/fmnist')
     ap.add_argument('--results', default=None, help='rows file (default: benchmarks/results/fmnist_table.jsonl)')
     ap.add_argument('--quiet', action='store_true')
@@ -442,7 +446,8 @@ def main():
     extra = ('--set', a.set) if a.set else ()
     for job in a.jobs.split(','):
         if job == 'random':
-            random_rows(with_flip(real) if a.flip else real, ipcs, seeds, a.models, a.quiet, a.flip)
+            data = with_flip(real) if a.flip else real
+            random_rows(data, ipcs, seeds, a.models, a.quiet, a.flip, a.protocols.split(','))
         elif job == 'full':
             full_rows(real, a.full_epochs, a.models, a.quiet)
         else:

@@ -4,7 +4,8 @@ validation split), at IPC 1 and 10, over distillation seeds.
 
 Every row distils for `ITERATIONS` (times `--scale`) and is evaluated with `--models` fresh ConvNets under the DSA
 protocol on the test split, beside the random-real baseline of the same recipe. Rows are appended to `--out` and
-skipped when present, so the grid can be run in pieces.
+skipped when present, so the grid can be run in pieces; inside a row, the distillation checkpoints and the pruning
+saves its AUM and β scores in `--runs`/<row>/, so a row stopped part-way (SIGTERM) continues where it was.
 
     python benchmarks/hmn_ablation.py                      # 2 IPC × 3 variants × 3 seeds
     python benchmarks/hmn_ablation.py --ipcs 1 --seeds 0 --variants hmn,hmn-pruned
@@ -12,6 +13,7 @@ skipped when present, so the grid can be run in pieces.
 """
 
 import argparse, time
+from pathlib import Path
 from dd_nb.data import load_data
 from dd_nb.methods import build
 from dd_nb.distill import Distiller
@@ -23,8 +25,9 @@ ITERATIONS = {1: 200, 10: 5}
 VARIANTS = ['pixels', 'hmn', 'hmn-pruned']
 
 
-def run_one(real, res, ipc, name, seed, its, models):
+def run_one(real, res, ipc, name, seed, its, models, out):
     t0 = time.perf_counter()
+    resumed = (out / 'checkpoint.pt').is_file()
     if name == 'pixels':
         p, m, n, cfg = build('dsa', real, ipc, seed=seed, iterations=its, metric='idc')
     else:
@@ -37,10 +40,10 @@ def run_one(real, res, ipc, name, seed, its, models):
             iterations=its,
             **({'over_budget': 0.0, 'prune': False} if name == 'hmn' else {}),
         )
-    Distiller(p, m, real, n, seed=seed, progress=False).run()
+    Distiller(p, m, real, n, seed=seed, out=out, progress=False).run(resume=resumed)
     gipc_distilled = p.gipc() if hasattr(p, 'gipc') else [ipc] * real.num_classes
     if hasattr(p, 'finalize'):
-        p = p.finalize(real)
+        p = p.finalize(real, out=out)
     pr = getattr(p, 'prune_result', None) or {}
     return dict(
         method='dsa',
@@ -48,7 +51,8 @@ def run_one(real, res, ipc, name, seed, its, models):
         variant=name,
         seed=seed,
         iterations=n,
-        seconds=time.perf_counter() - t0,
+        seconds=time.perf_counter() - t0,  # this process's part when resumed
+        resumed=resumed,
         storage_floats=p.storage_floats(),
         gipc_distilled=gipc_distilled,
         gipc=p.gipc() if hasattr(p, 'gipc') else gipc_distilled,
@@ -68,6 +72,7 @@ def main():
     ap.add_argument('--models', type=int, default=2)
     ap.add_argument('--dataset', default='digits', help='digits, or fashion-mnist (give another --out)')
     ap.add_argument('--out', default='benchmarks/results/hmn_ablation.jsonl')
+    ap.add_argument('--runs', default='runs/hmn_ablation', help="each row's checkpoints (machine-local)")
     ap.add_argument('--table', action='store_true')
     a = ap.parse_args()
     res = Results(a.out, key=lambda r: (r['ipc'], r['variant'], r['seed']))
@@ -78,7 +83,9 @@ def main():
                 for name in a.variants.split(','):
                     if res.done(ipc, name, seed):
                         continue
-                    r = run_one(real, res, ipc, name, seed, max(1, round(ITERATIONS[ipc] * a.scale)), a.models)
+                    its = max(1, round(ITERATIONS[ipc] * a.scale))
+                    out = Path(a.runs) / f'{a.dataset}-ipc{ipc}-{name}-s{seed}-{its}it-{a.models}m'
+                    r = run_one(real, res, ipc, name, seed, its, a.models, out)
                     res.add(r)
                     print(
                         f"ipc {ipc} {name} seed {seed}: {100 * r['acc']:.2f} (random {100 * r['random']:.2f}), "

@@ -430,7 +430,7 @@ def _distill(
             )
             d.run(resume=resume)
             history, n_its = d.history, d.it
-        syn = syn.finalize(real)  # HMN prunes its container into the budget here
+        syn = syn.finalize(real, out=out if is_main() else None, progress=not quiet)  # HMN prunes itself here
         cfg.update(syn.notes())
         spi = float(np.mean([h['seconds'] for h in history])) if history else 0.0
         fig = loss_plot(history, f'{name.upper()} on {real.name}, ipc {ipc}')

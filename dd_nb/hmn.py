@@ -4,10 +4,13 @@
 
 # %% ../nbs/19_hmn.ipynb #b704df5a
 from __future__ import annotations
-import math, copy, dataclasses
+import math, copy, dataclasses, hashlib
 from dataclasses import dataclass, asdict
+from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
+from tqdm.auto import tqdm
+from .core import atomic_path
 from .param import Parameterization, ParamSpec, PARAMS
 from .methods import build, method_settings, preset_file
 from .gradient import get_loops
@@ -18,9 +21,11 @@ from .scores import AUMCallback
 from .nets import get_net
 from .augment import DSA
 
+
 # %% auto #0
-__all__ = ['HMN_METHODS', 'HMN_SETTINGS', 'HMNShape', 'HMN', 'warm_start', 'hmn_lr_net', 'build_hmn', 'aum_scores', 'prune_k',
-           'double_ended', 'choose_beta', 'aum_plot', 'tier_plot', 'storage_plot', 'hmn_build']
+__all__ = ['HMN_METHODS', 'HMN_SETTINGS', 'PRUNE_STATE', 'HMNShape', 'HMN', 'warm_start', 'hmn_lr_net', 'build_hmn', 'aum_scores',
+           'prune_k', 'double_ended', 'choose_beta', 'state_fingerprint', 'aum_plot', 'tier_plot', 'storage_plot',
+           'hmn_build']
 
 # %% ../nbs/19_hmn.ipynb #c8670c79
 @dataclass
@@ -321,7 +326,15 @@ def build_hmn(
     return hmn, matcher, its, cfg
 
 # %% ../nbs/19_hmn.ipynb #c8f7af17
-def aum_scores(hmn: HMN, real, protocol='dsa', seed=0, net='ConvNet', width=128) -> torch.Tensor:
+def aum_scores(
+    hmn: HMN,  # the container whose generated images are scored
+    real,  # the real dataset (channels, classes, image size, DSA strategy)
+    protocol='dsa',  # the training recipe of the scoring network
+    seed=0,  # seed of the network, its data order and augmentation
+    net='ConvNet',  # the scoring architecture
+    width=128,  # its width
+    progress=None,  # a tqdm bar advanced once per epoch
+) -> torch.Tensor:
     """AUM of every generated image from one network trained on all of them (the `protocol`'s recipe, DSA when it
     augments)."""
     with torch.no_grad():
@@ -329,8 +342,10 @@ def aum_scores(hmn: HMN, real, protocol='dsa', seed=0, net='ConvNet', width=128)
     p = dataclasses.replace(get_protocol(protocol), name='aum')
     m = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed)
     cb = AUMCallback(len(x))
-    train_net(m, x.detach(), y, p, dsa=DSA(real.dsa_strategy), seed=seed, compile=False, callbacks=[cb])
+    dsa = DSA(real.dsa_strategy)
+    train_net(m, x.detach(), y, p, dsa=dsa, seed=seed, compile=False, progress=progress, callbacks=[cb])
     return cb.scores
+
 
 # %% ../nbs/19_hmn.ipynb #a4aae7e1
 def prune_k(hmn: HMN, budget_floats: int) -> int:
@@ -354,30 +369,83 @@ def double_ended(labels, aum, k: int, beta: float) -> torch.Tensor:
     return torch.cat(out).sort().values
 
 # %% ../nbs/19_hmn.ipynb #e47a05eb
-def choose_beta(hmn: HMN, real, ipc, aum, grid=(0.0, 0.25, 0.5, 0.75, 1.0), protocol='dsa', models=2, seed=0):
+def choose_beta(
+    hmn: HMN,  # the over-budget container
+    real,  # the real dataset (β is scored on its validation split)
+    ipc,  # the budget's images per class
+    aum,  # AUM of every generated image (`aum_scores`)
+    grid=(0.0, 0.25, 0.5, 0.75, 1.0),  # the β to try
+    protocol='dsa',  # the recipe each pruned set is evaluated with
+    models=2,  # networks per β
+    seed=0,  # seed of the networks
+    scores=None,  # {β: validation accuracy} already known (an interrupted run's): not evaluated again
+    on_score=None,  # called with the scores so far after each β is evaluated (to save them)
+    progress=False,  # a bar over the grid
+):
     """(best β, {β: validation accuracy}, pruned container): every β of `grid` pruned to the budget and scored on the
-    validation split."""
+    validation split; a tie goes to the earlier β of the grid."""
     k = prune_k(hmn, HMN.budget_floats(real, ipc))
     ev = Evaluator(real, protocol, models=models, seed=seed, split='val', progress=False)
-    scores, best = {}, None
-    for b in grid:
-        p = hmn.drop(double_ended(hmn.labels, aum, k, b))
+    scores = dict(scores or {})
+    for b in tqdm(grid, desc='prune: β on validation', disable=not progress):
+        if b in scores:
+            continue
         with torch.no_grad():
-            x, y = p()
+            x, y = hmn.drop(double_ended(hmn.labels, aum, k, b))()
         scores[b] = ev.evaluate(x, y).mean
-        if best is None or scores[b] > scores[best[0]]:
-            best = (b, p)
-    return best[0], scores, best[1]
+        if on_score is not None:
+            on_score(scores)
+    best = max(grid, key=lambda b: scores[b])  # `max` keeps the first of equal scores
+    return best, {b: scores[b] for b in grid}, hmn.drop(double_ended(hmn.labels, aum, k, best))
+
+
+# %% ../nbs/19_hmn.ipynb #fp0a1b2c
+def state_fingerprint(
+    m: nn.Module,  # the module whose state (parameters and buffers) is hashed
+) -> str:
+    "SHA-256 of a module's state: saved pruning work resumes only for the container it was computed on."
+    h = hashlib.sha256()
+    for name, t in m.state_dict().items():
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().flatten().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
 
 # %% ../nbs/19_hmn.ipynb #4c49e279
-def _finalize(self: HMN, real) -> HMN:
+PRUNE_STATE = 'prune_state.pt'  # in `finalize`'s `out`: the AUM and the β scores finished so far
+
+
+def _finalize(
+    self: HMN,
+    real,  # the real dataset (β is chosen on its validation split)
+    out=None,  # a folder for `PRUNE_STATE`: an interrupted pruning resumes from the AUM and the β already scored
+    progress=False,  # a bar for the AUM network and one over the β grid
+) -> HMN:
     """Prune an over-budget container back into its budget (AUM double-ended, β chosen on the validation split); no-op
     without `prune_config`."""
     cfg = getattr(self, 'prune_config', None)
     if not cfg:
         return self
-    aum = aum_scores(self, real, protocol=cfg.get('protocol', 'dsa'), seed=cfg['seed'])
+    protocol = cfg.get('protocol', 'dsa')
     k = prune_k(self, HMN.budget_floats(real, cfg['ipc']))
+    key = dict(container=state_fingerprint(self), k=k, protocol=protocol, seed=cfg['seed'], models=cfg['models'])
+    path = None if out is None else Path(out) / PRUNE_STATE
+    state = torch.load(path) if path is not None and path.is_file() else {}
+    if state.get('key') != key:  # another container's or another recipe's work: start afresh
+        state = dict(key=key, val={})
+
+    def save(val):
+        state['val'] = dict(val)
+        if path is not None:
+            with atomic_path(path) as tmp:
+                torch.save(state, tmp)
+
+    if 'aum' not in state:
+        bar = tqdm(total=get_protocol(protocol).epochs, desc='prune: AUM network', disable=not progress)
+        state['aum'] = aum_scores(self, real, protocol=protocol, seed=cfg['seed'], progress=bar)
+        bar.close()
+        save(state['val'])
+    aum = state['aum']
     if k == 0:
         self.prune_result = dict(k=0, beta=None, val={}, aum=aum)
         return self
@@ -387,9 +455,12 @@ def _finalize(self: HMN, real) -> HMN:
         cfg['ipc'],
         aum,
         cfg['grid'],
-        protocol=cfg.get('protocol', 'dsa'),
+        protocol=protocol,
         models=cfg['models'],
         seed=cfg['seed'],
+        scores=state['val'],
+        on_score=save,
+        progress=progress,
     )
     pruned.prune_result = dict(
         k=k,
@@ -402,6 +473,7 @@ def _finalize(self: HMN, real) -> HMN:
     )
     pruned.prune_config = None
     return pruned
+
 
 # %% ../nbs/19_hmn.ipynb #56916a5a
 HMN.finalize = _finalize

@@ -37,7 +37,12 @@ class Parameterization(nn.Module):
     def extra_state(self) -> dict:
         return {}
 
-    def finalize(self, real) -> 'Parameterization':
+    def finalize(
+        self,
+        real,  # the real dataset (its validation split for any choice finalize makes)
+        out=None,  # a folder where an interrupted finalize keeps its finished work, to resume from
+        progress=False,  # show a bar per stage
+    ) -> 'Parameterization':
         "After distillation: the set to save (HMN prunes itself into its budget here); by default itself."
         return self
 

@@ -234,5 +234,7 @@ def test_hmn_from_the_command_line(tmp_path):
     back = HMN.from_distilled(ds, digits())
     assert back.storage_floats() <= HMN.budget_floats(digits(), 1) and torch.equal(back()[0], ds.images)
     assert rep['storage_bytes'] == ds.storage_bytes == 4 * back.storage_floats() + 8 * len(ds.labels)
+    saved = torch.load(tmp_path / 'prune_state.pt')  # the pruning's work, kept for an interrupted run to resume
+    assert sorted(saved['val']) == [0.0, 1.0] and saved['val'] == {float(b): v for b, v in pr['val'].items()}
     r = run_cli('dd_nb_distill', '--param', 'hmn', '--set', 'colour=1', '--out', str(tmp_path / 'x'))
     assert r.returncode != 0 and 'hmn has no setting' in r.stderr and 'over_budget' in r.stderr
