@@ -35,7 +35,7 @@ if ! command -v dd_nb_distill >/dev/null; then  # not installed: the console scr
 fi
 nvidia-smi -L 2>/dev/null; python3 -c "import torch; print(torch.__version__, torch.cuda.is_available())"
 for j in $JOBS; do IFS=: read m i s <<< "$j"
-  timeout 150 dd_nb_distill --dataset fashion-mnist --method $m --ipc $i --seed $s --iterations $PROBE --no_eval \
+  timeout 150 dd_nb_distill --dataset fashion-mnist --method $m --ipc $i --seed $s --iterations $PROBE --no-eval \
     --out $RUNS/$m-ipc$i-s$s-${PROBE}it --overwrite --quiet > $OUT/logs/probe-$m-$i-$s.log 2>&1 &
 done; wait
 echo "probe done at $(( $(date +%s) - T0 )) s"

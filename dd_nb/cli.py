@@ -4,24 +4,28 @@
 
 # %% ../nbs/90_cli.ipynb #3bc48996
 from __future__ import annotations
-import contextlib, json, math, os, sys, tempfile, time
+import argparse, contextlib, copy, json, math, os, sys, tempfile, time
 import numpy as np
 from pathlib import Path
 import torch
+from fastcore.docments import docments
+from tqdm.auto import tqdm
 from fastcore.script import call_parse, Param, store_true
+from . import __version__
 from .core import write_json, seed_everything, check_choice, lock_folder, remove_stale_temps, PRECISIONS
-from .data import load_data
+from .data import load_data, DATASETS, IMAGENET_SUBSETS
 from .distilled import DistilledSet
 from .evaluate import Evaluator, format_report
-from .train import get_protocol
+from .train import get_protocol, PROTOCOLS
 from .nets import NETS
 from .parallel import init_from_env, is_main
 from .matcher import METHODS
 from .param import PARAMS
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'USER_ERRORS', 'check_positive', 'check_out_path', 'check_run_folder', 'claim_out', 'dd_nb_evaluate',
-           'argv_for_fastcore', 'run_script', 'evaluate_main', 'parse_overrides', 'dd_nb_distill', 'distill_main']
+__all__ = ['RUN_FILES', 'DATASET_HELP', 'HELP_POSITION', 'HELP_WIDTH', 'USER_ERRORS', 'QUICK', 'check_positive', 'check_out_path',
+           'check_run_folder', 'claim_out', 'dd_nb_evaluate', 'cli_argv', 'cli_parser', 'run_script', 'evaluate_main',
+           'parse_overrides', 'say_result', 'dd_nb_distill', 'distill_main']
 
 # %% ../nbs/90_cli.ipynb #c90a0002
 RUN_FILES = (
@@ -104,15 +108,21 @@ def claim_out(out, overwrite: bool = False):
                 out.rmdir()  # only if still empty
         raise
 
+# %% ../nbs/90_cli.ipynb #dshelp01
+DATASET_HELP = (  # what --dataset takes, in both scripts' help
+    f'dataset: {", ".join(d for d in DATASETS if d not in IMAGENET_SUBSETS)}, an ImageNet subset '
+    f'({", ".join(IMAGENET_SUBSETS)}) or an ImageFolder path'
+)
+
 # %% ../nbs/90_cli.ipynb #07922a76
 @call_parse
 def dd_nb_evaluate(
     path: Param('a saved DistilledSet (.safetensors)', str) = None,
-    dataset: Param('registered name (digits, cifar10, …) or an ImageFolder path', str) = 'digits',
+    dataset: Param(DATASET_HELP, str) = 'digits',
     data_root: Param('folder holding the dataset files (not needed for digits)', str) = None,
     random: Param('evaluate a random real subset with this many images per class', int) = None,
-    protocol: Param('evaluation protocol: dc-classic, dsa, dm, mtt, datm, fast', str) = 'dc-classic',
-    net: Param('network to train', str) = 'ConvNet',
+    protocol: Param(f'evaluation protocol: {", ".join(PROTOCOLS)}', str) = 'dc-classic',
+    net: Param(f'network to train: {", ".join(NETS)}', str) = 'ConvNet',
     archs: Param('comma-separated networks for a cross-architecture table', str) = None,
     models: Param('fresh networks per number', int) = 5,
     seed: Param('first seed (models use seed, seed+1, …)', int) = 0,
@@ -192,18 +202,42 @@ def _random_report(ev: Evaluator, ipc, archs, full):
     )
 
 # %% ../nbs/90_cli.ipynb #0037452d
-def argv_for_fastcore(argv, positional='path'):
-    "`--data-root x` → `--data_root x`; a leading positional argument → `--{positional} ARG`."
+def cli_argv(
+    argv,  # the command line's arguments, without the program name
+) -> list:
+    "`--data_root x` → `--data-root x` (the spelling `cli_parser` shows); values and positional arguments untouched."
     out = []
-    for i, a in enumerate(argv):
+    for a in argv:
         if a.startswith('--'):
             k, eq, v = a[2:].partition('=')
-            out.append('--' + k.replace('-', '_') + eq + v)
-        elif i == 0 and positional and not a.startswith('-'):
-            out += [f'--{positional}', a]
+            out.append('--' + k.replace('_', '-') + eq + v)
         else:
             out.append(a)
     return out
+
+# %% ../nbs/90_cli.ipynb #cliparse1
+HELP_POSITION, HELP_WIDTH = 42, 120  # where help text starts, and the help's width
+
+
+def cli_parser(
+    func,  # a function whose arguments are annotated with fastcore `Param`s (as `call_parse` takes them)
+    positional=None,  # the argument taken positionally (`dd_nb_evaluate PATH`), or None
+) -> argparse.ArgumentParser:
+    """The parser of `func`'s arguments: options spelled with dashes (`--data-root`), `positional` as an optional
+    positional argument, `--version` and `--debug`; a bad argument exits 2 with one line."""
+    fmt = lambda prog: argparse.HelpFormatter(prog, max_help_position=HELP_POSITION, width=HELP_WIDTH)
+    p = argparse.ArgumentParser(prog=func.__name__, description=func.__doc__, formatter_class=fmt)
+    for k, v in docments(func, full=True, returns=False, eval_str=True).items():
+        param = copy.copy(v.anno)  # `set_default` edits the help: the function's own Param stays as written
+        param.set_default(v.default)
+        if k == positional:
+            p.add_argument(k, nargs='?', **param.kwargs)
+        else:
+            p.add_argument('--' + k.replace('_', '-'), dest=k, **param.kwargs)
+    p.add_argument('--version', action='version', version=f'%(prog)s {__version__}')
+    p.add_argument('--debug', action='store_true', help='show the full traceback on errors')
+    p.error = lambda msg: p.exit(2, f'{p.prog}: error: {msg}\n')  # one line, not the usage block
+    return p
 
 # %% ../nbs/90_cli.ipynb #3d8aafea
 # errors that are the input's (exit 2, one line); anything else is a bug (exit 1, one line, --debug shows the traceback)
@@ -223,21 +257,19 @@ def _stopped(e: KeyboardInterrupt) -> str:
     return f'stopped by {what}'
 
 # %% ../nbs/90_cli.ipynb #0ffd315a
-def run_script(func, argv=None, positional='path'):
-    """Parse `argv` (default `sys.argv[1:]`) for a `call_parse` function and run it. Bad input (argument, file,
-    setting) exits 2 with one line on stderr; SIGTERM / Ctrl-C exit 128 + the signal after a checkpoint; `--debug`
-    (or DD_NB_DEBUG=1) shows the traceback instead."""
-    from fastcore.script import anno_parser
-    import logging, signal
+def run_script(
+    func,  # the `call_parse` function to run
+    argv=None,  # its arguments (default `sys.argv[1:]`)
+    positional=None,  # the argument it takes positionally, if any
+):
+    """Parse `argv` for `func` (`cli_parser`) and run it. Bad input (argument, file, setting) exits 2 with one line on
+    stderr; SIGTERM / Ctrl-C exit 128 + the signal after a checkpoint; `--debug` (or DD_NB_DEBUG=1) shows the
+    traceback instead."""
+    import signal
     from dd_nb.core import stop_signals_as_interrupt
 
-    logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)  # 'No CUDA runtime' noise on CPU
-    parser = anno_parser(func)
-    parser.add_argument('--debug', action='store_true', help='show the full traceback on errors')
-    parser.error = lambda msg: parser.exit(2, f'{parser.prog}: error: {msg}\n')  # one line, not the usage block
-    args = vars(parser.parse_args(argv_for_fastcore(sys.argv[1:] if argv is None else argv, positional)))
-    for k in ('xtra', 'pdb'):
-        args.pop(k, None)
+    parser = cli_parser(func, positional)
+    args = vars(parser.parse_args(cli_argv(sys.argv[1:] if argv is None else argv)))
     debug = args.pop('debug') or os.environ.get('DD_NB_DEBUG') == '1'
     if init_from_env() and not is_main() and 'quiet' in args:
         args['quiet'] = True  # launched by torchrun: rank 0 speaks
@@ -266,7 +298,7 @@ def run_script(func, argv=None, positional='path'):
 # %% ../nbs/90_cli.ipynb #0cee5a11
 def evaluate_main():
     "Console entry point of `dd_nb_evaluate`."
-    return run_script(dd_nb_evaluate)
+    return run_script(dd_nb_evaluate, positional='path')
 
 # %% ../nbs/90_cli.ipynb #5a8ac07f
 def parse_overrides(text) -> dict:
@@ -295,10 +327,27 @@ def _from_set(name, given, extra: dict):
         raise ValueError(f'{name} is given twice: --{name.replace("_", "-")} {given} and --set {name}={v}')
     return v
 
+# %% ../nbs/90_cli.ipynb #quick001
+QUICK = dict(iterations=1, protocol='fast', models=1)  # `--quick`: a smoke run of the whole pipeline, not a result
+
+# %% ../nbs/90_cli.ipynb #saysay01
+def say_result(
+    ipc,  # the run's images per class (named in the random-real line)
+):
+    "An `on_result` for `Evaluator.report` that prints each number the moment it exists, above the progress bars."
+    names = {'set': 'this set', 'random': f'random real, ipc {ipc}', 'full': 'full data'}
+
+    def say(key, r):
+        kind, arch = key
+        how = 'from the cache of an earlier run' if r.cached else f'{r.seconds / 60:.1f} min'
+        tqdm.write(f"{names[kind]:<20} {r}  [{arch}, {len(r.accs)} model{'s' * (len(r.accs) > 1)}, {how}]")
+
+    return say
+
 # %% ../nbs/90_cli.ipynb #c90a0005
 @call_parse
 def dd_nb_distill(
-    dataset: Param('registered name (digits, cifar10, …) or an ImageFolder path', str) = 'digits',
+    dataset: Param(DATASET_HELP, str) = 'digits',
     data_root: Param('folder holding the dataset files (not needed for digits)', str) = None,
     method: Param(f'distillation method: {", ".join(METHODS.names())}', str) = 'dsa',
     param: Param('parameterization: ' + '; '.join(f'{k} ({PARAMS[k].doc})' for k in PARAMS.names()), str) = 'pixels',
@@ -310,11 +359,13 @@ def dd_nb_distill(
     seed: Param('seed of the distillation and of the evaluation', int) = 0,
     resume: Param('continue the run in OUT from OUT/checkpoint.pt', store_true) = False,
     overwrite: Param('replace a run already in OUT', store_true) = False,
-    protocol: Param("evaluation protocol (default: the method's)", str) = None,
+    protocol: Param(f"evaluation protocol: {', '.join(PROTOCOLS)} (default: the method's)", str) = None,
     models: Param('fresh networks per number', int) = 5,
+    full_models: Param('networks for the full-data baseline, the costliest number (default: --models)', int) = None,
     zca: Param('ZCA-whiten the data', store_true) = False,
     no_eval: Param('skip the evaluation', store_true) = False,
     no_full: Param('skip the full-data baseline', store_true) = False,
+    quick: Param('a smoke run of about a minute (1 iteration, fast protocol, 1 model): no result', store_true) = False,
     checkpoint_every: Param('also checkpoint every N iterations', int) = None,
     checkpoint_minutes: Param('checkpoint at least this often (minutes of work a kill can lose)', float) = 2.0,
     quiet: Param('no progress bars', store_true) = False,
@@ -329,8 +380,13 @@ def dd_nb_distill(
     if precision != 'fp32':
         extra['precision'] = precision  # the matcher's (a setting of every method), and the evaluator's below
     check_positive('ipc', ipc)
+    if quick:
+        iterations, protocol = iterations or QUICK['iterations'], protocol or QUICK['protocol']
+        models = full_models = QUICK['models']
     if not no_eval:
         check_positive('models', models)
+        if full_models is not None and not 1 <= full_models <= models:
+            raise ValueError(f'--full-models must be between 1 and --models ({models}), got {full_models}')
     if iterations is not None:
         check_positive('iterations', iterations)
     if lr_img is not None:
@@ -364,6 +420,8 @@ def dd_nb_distill(
                 checkpoint_every,
                 checkpoint_minutes * 60,
                 quiet,
+                full_models=full_models,
+                quick=quick,
             )
         except KeyboardInterrupt as e:
             e.checkpoint = out / 'checkpoint.pt'  # for the one line that says how to continue
@@ -388,8 +446,13 @@ def _distill(
     checkpoint_every,
     checkpoint_seconds,
     quiet,
+    full_models=None,
+    quick=False,
 ):
     "The work of `dd_nb_distill` once its arguments passed: distil, save, evaluate, report."
+    t_start = time.time()
+    if quick and is_main():
+        print(f'quick run ({iterations} iteration, {protocol} protocol, 1 model): a smoke test, not a result')
     from dd_nb.methods import build
     from dd_nb.distill import Distiller
     from dd_nb.viz import image_grid, loss_plot
@@ -468,9 +531,20 @@ def _distill(
     )
     if not no_eval:
         precision = extra.get('precision', 'fp32')
-        ev = Evaluator(real, protocol, models=models, seed=seed, progress=not quiet, precision=precision)
+        ev = Evaluator(
+            real, protocol, models=models, seed=seed, progress=not quiet, precision=precision, full_models=full_models
+        )
+        said = say_result(ipc) if is_main() else None
         rep = {
-            **ev.report(ds.images, ds.labels, lr=ds.lr, ipc=ipc, full=not no_full, storage_bytes=ds.storage_bytes),
+            **ev.report(
+                ds.images,
+                ds.labels,
+                lr=ds.lr,
+                ipc=ipc,
+                full=not no_full,
+                storage_bytes=ds.storage_bytes,
+                on_result=said,
+            ),
             **rep,
         }
         if is_main():
@@ -482,15 +556,17 @@ def _distill(
             floats=ds.manifest['generator_floats'],
             note='storage_bytes counts the latents; the generator is a separate, shared cost',
         )
+    rep['quick'] = quick
     if is_main():
         write_json(out / 'report.json', rep)
         print(
-            f'{n_its} iterations, {spi:.3f} s/iteration; wrote {out}/distilled.safetensors, grid.png, loss.png, '
-            f'report.json'
+            f'{n_its} iterations, {spi:.3f} s/iteration, {(time.time() - t_start) / 60:.1f} min in all; wrote '
+            f'{out}/: distilled.safetensors, grid.png, loss.png, report.json'
+            + (' (quick run: not a result)' if quick else '')
         )
     return rep
 
 # %% ../nbs/90_cli.ipynb #01f7a1ac
 def distill_main():
     "Console entry point of `dd_nb_distill`."
-    return run_script(dd_nb_distill, positional=None)
+    return run_script(dd_nb_distill)

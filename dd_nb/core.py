@@ -4,18 +4,18 @@
 
 # %% ../nbs/00a_core.ipynb #56f077f0
 from __future__ import annotations
-import os, sys, re, json, random, tempfile, contextlib, platform, hashlib
+import os, sys, re, json, random, tempfile, contextlib, platform, hashlib, logging
 from pathlib import Path
 import numpy as np
 import torch
 from .parallel import is_main
 
 # %% auto #0
-__all__ = ['BF16_FLAGS', 'PRECISIONS', 'DTYPES', 'NOT_PLUGINS', 'default_device', 'prefer_channels_last', 'seed_everything',
-           'rng_states', 'set_rng_states', 'check_choice', 'cpu_flags', 'resolve_precision', 'autocast', 'notebook_of',
-           'discover', 'Registry', 'current_umask', 'atomic_path', 'write_json', 'lock_folder', 'remove_stale_temps',
-           'Interrupted', 'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors', 'load_tensors',
-           'cached_by_recipe']
+__all__ = ['CPP_EXTENSION_LOGGER', 'BF16_FLAGS', 'PRECISIONS', 'DTYPES', 'NOT_PLUGINS', 'default_device', 'prefer_channels_last',
+           'NoCudaRuntimeNoise', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice', 'cpu_flags',
+           'resolve_precision', 'autocast', 'notebook_of', 'discover', 'Registry', 'current_umask', 'atomic_path',
+           'write_json', 'lock_folder', 'remove_stale_temps', 'Interrupted', 'stop_signals_as_interrupt', 'versions',
+           'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
 
 # %% ../nbs/00a_core.ipynb #e604df2e
 def default_device() -> torch.device:
@@ -40,6 +40,20 @@ def prefer_channels_last() -> bool:
         return any(l.startswith('vendor_id') and 'AuthenticAMD' in l for l in open('/proc/cpuinfo'))
     except OSError:
         return False
+
+# %% ../nbs/00a_core.ipynb #cudanoise2
+class NoCudaRuntimeNoise(logging.Filter):
+    "Drop torch's 'No CUDA runtime is found, using CUDA_HOME=…' warning (CPU machines with a CUDA folder) only."
+
+    def filter(
+        self,
+        record,  # a `logging.LogRecord` of torch's cpp_extension logger
+    ) -> bool:
+        return not record.getMessage().startswith('No CUDA runtime is found')
+
+
+CPP_EXTENSION_LOGGER = 'torch.utils.cpp_extension'  # the logger torch warns through
+logging.getLogger(CPP_EXTENSION_LOGGER).addFilter(NoCudaRuntimeNoise())
 
 # %% ../nbs/00a_core.ipynb #03360227
 def seed_everything(seed: int) -> int:

@@ -277,7 +277,9 @@ class ProgressBar(Callback):
     "tqdm bar with the current loss."
 
     def on_start(self, d):
-        self.bar = tqdm(total=d.iterations, initial=d.it, desc=f'{d.matcher.name} ipc {d.ipc}', mininterval=0.5)
+        self.bar = tqdm(
+            total=d.iterations, initial=d.it, desc=f'distil [{d.matcher.name}, ipc {d.ipc}]', mininterval=0.5
+        )
 
     def on_iteration(self, d, m):
         self.bar.update(1)

@@ -50,6 +50,7 @@ class EvalResult:
     n_images: int
     seconds: float
     precision: str = 'fp32'  # of the training and testing forward passes
+    cached: bool = False  # read from the on-disk cache of an earlier run, not computed now
 
     @property
     def mean(self):
@@ -60,7 +61,7 @@ class EvalResult:
         return float(np.std(self.accs))
 
     def __str__(self):
-        return f'{100 * self.mean:.2f} ± {100 * self.std:.2f} %'
+        return f"{100 * self.mean:.2f} ± {100 * self.std:.2f} %{' (cached)' if self.cached else ''}"
 
     def to_dict(self):
         return {**asdict(self), 'mean': self.mean, 'std': self.std}
@@ -83,10 +84,14 @@ class Evaluator:
         progress=True,
         split='test',
         precision='fp32',
+        full_models=None,  # networks for the full-data baseline (default `models`): it costs the most by far
     ):
         self.real, self.protocol, self.net, self.models, self.seed = real, get_protocol(protocol), net, models, seed
         if models < 1:
             raise ValueError(f'models must be at least 1, got {models}')
+        self.full_models = models if full_models is None else full_models
+        if not 1 <= self.full_models <= models:
+            raise ValueError(f'full_models must be between 1 and models ({models}), got {full_models}')
         if width < 1:
             raise ValueError(f'width must be at least 1, got {width}')
         get_net(net, real.channels, real.num_classes, real.im_size)  # fails early on an unknown name
@@ -104,8 +109,9 @@ class Evaluator:
         self.dsa = DSA(real.dsa_strategy)
 
     def __repr__(self):
+        full = '' if self.full_models == self.models else f' (full data: {self.full_models})'
         return (
-            f'Evaluator({self.real.name}, {self.protocol.name!r} × {self.models} {self.net}-{self.width}, '
+            f'Evaluator({self.real.name}, {self.protocol.name!r} × {self.models}{full} {self.net}-{self.width}, '
             f'seeds {self.seed}…{self.seed + self.models - 1}, {self.device.type}, {self.precision}, on {self.split})'
         )
 
@@ -128,39 +134,44 @@ class Evaluator:
         """Mean ± std final-epoch test accuracy of `models` fresh networks trained on (images, labels), or on `sets`
         (one per model)."""
         data = sets if sets is not None else [(images, labels)] * self.models
-        return self.sweep({'set': (net or self.net, data, lr)}, desc=desc)['set']
+        return self.sweep({'set': (net or self.net, data, lr)}, labels={'set': desc})['set']
 
-    def sweep(self, jobs: dict, desc='evaluate') -> dict:
-        """Evaluate several sets in one pass: `jobs` maps a key to (net, sets, lr), `sets` one (images, labels) per
-        model;
-        returns {key: EvalResult}. Under `torchrun` every (job, model) pair of the sweep (architectures × sets × seeds)
-        is dealt round-robin to the ranks and the accuracies are gathered on every rank: the numbers do not depend on
-        the number of processes, since model k of a job always has seed `seed + k`. `EvalResult.seconds` is the compute
-        time its models took (training and testing), wherever they ran."""
+    def sweep(
+        self,
+        jobs: dict,  # {key: (net, sets, lr)}, `sets` one (images, labels) per model
+        labels=None,  # {key: the stage's name on its progress bar} (default: the key)
+        on_result=None,  # called as on_result(key, EvalResult) the moment a job's accuracy is known
+    ) -> dict:
+        """Evaluate several sets in one pass; returns {key: EvalResult}. Each job has its own progress bar, named by
+        `labels` and counting its models' epochs, left on screen when done. Under `torchrun` every (job, model) pair
+        of the sweep (architectures × sets × seeds) is dealt round-robin to the ranks and the accuracies are gathered
+        on every rank (`on_result` then runs after the gathering): the numbers do not depend on the number of
+        processes, since model k of a job always has seed `seed + k`. `EvalResult.seconds` is the compute time its
+        models took (training and testing), wherever they ran."""
         for net, sets, lr in jobs.values():
             check_choice('network', net, NETS)
             if lr is not None and not (math.isfinite(float(lr)) and float(lr) > 0):
                 raise ValueError(f'the learned learning rate is {float(lr)}: training needs a finite positive one')
-            if len(sets) != self.models:
-                raise ValueError(f'a job needs one set per model ({self.models}), got {len(sets)}')
+            if not 1 <= len(sets) <= self.models:
+                raise ValueError(f'a job needs one set per model (1 to {self.models} models), got {len(sets)}')
             for xi, yi in sets:
                 check_set(xi, yi, self.real)
-        items = [(key, k) for key in jobs for k in range(self.models)]
+        items = [(key, k) for key, (_, sets, _) in jobs.items() for k in range(len(sets))]
         mine = [items[i] for i in shard(len(items))]
-        bar = tqdm(
-            total=len(mine) * self.protocol.epochs,
-            desc=f'{desc} [{self.protocol.name}]',
-            disable=not self.progress,
-            leave=False,
-            mininterval=0.5,
-        )
+        alone = len(mine) == len(items)  # one process holds every model: each result is known when its job ends
         done = {}
         for key, (net, sets, lr) in jobs.items():
             ks = [k for j, k in mine if j == key]
             if not ks:
                 continue  # (a rank can hold no model of a job)
             t0, nets = time.time(), list(self._nets(net, ks))
-            bar.set_description(f'{desc} [{net}, {self.protocol.name}]')
+            bar = tqdm(
+                total=len(ks) * self.protocol.epochs,
+                desc=f'{(labels or {}).get(key, key)} [{net}, {self.protocol.name}]',
+                unit='epoch',
+                disable=not self.progress,
+                mininterval=0.5,
+            )
             if self._vectorize(nets):
                 train_nets_vectorized(
                     [m for _, m in nets],
@@ -174,7 +185,7 @@ class Evaluator:
                 )
             else:
                 n = len(sets[0][0])
-                steps = self.models * self.protocol.epochs * -(-n // min(n, self.protocol.batch))
+                steps = len(sets) * self.protocol.epochs * -(-n // min(n, self.protocol.batch))
                 compiled = use_compile(self.compile, self.device, steps)  # decided on the job's work over all ranks
                 for (s, m), k in zip(nets, ks):
                     xi, yi = sets[k]
@@ -194,21 +205,29 @@ class Evaluator:
             accs = [accuracy(m, test, self.protocol.test_batch, precision=self.precision) for _, m in nets]
             secs = (time.time() - t0) / len(ks)
             done.update({(key, k): (a, secs) for k, a in zip(ks, accs)})
-        bar.close()
+            bar.close()
+            if alone and on_result is not None:
+                on_result(key, self._result(done, key, jobs[key]))
         done = gather(done)
-        seeds = [self.seed + k for k in range(self.models)]
-        return {
-            key: EvalResult(
-                [done[key, k][0] for k in range(self.models)],
-                self.protocol.name,
-                net,
-                seeds,
-                len(sets[0][0]),
-                sum(done[key, k][1] for k in range(self.models)),
-                self.precision,
-            )
-            for key, (net, sets, _) in jobs.items()
-        }
+        results = {key: self._result(done, key, job) for key, job in jobs.items()}
+        if not alone and on_result is not None:
+            for key, r in results.items():
+                on_result(key, r)
+        return results
+
+    def _result(self, done, key, job) -> EvalResult:
+        "The EvalResult of one job from the {(key, model): (accuracy, seconds)} of a sweep."
+        net, sets, _ = job
+        ks = range(len(sets))
+        return EvalResult(
+            [done[key, k][0] for k in ks],
+            self.protocol.name,
+            net,
+            [self.seed + k for k in ks],
+            len(sets[0][0]),
+            sum(done[key, k][1] for k in ks),
+            self.precision,
+        )
 
     def _vectorize(self, nets):
         if any(True for _, m in nets for _ in m.buffers()):
@@ -221,7 +240,7 @@ class Evaluator:
 
     def random_baseline(self, ipc, net=None) -> EvalResult:
         "The same recipe on `ipc` random real training images per class (a different subset per model)."
-        return self.evaluate(None, None, net=net, sets=self._random_sets(ipc), desc=f'random ipc {ipc}')
+        return self.evaluate(None, None, net=net, sets=self._random_sets(ipc), desc=f'random real ipc {ipc}')
 
     def _full_cache(self, net) -> tuple:
         key = dict(
@@ -229,7 +248,7 @@ class Evaluator:
             protocol=asdict(self.protocol),
             net=net,
             width=self.width,
-            models=self.models,
+            models=self.full_models,
             seed=self.seed,
             split=self.split,
             **({} if self.precision == 'fp32' else {'precision': self.precision}),  # fp32 keeps the older caches valid
@@ -242,7 +261,7 @@ class Evaluator:
         path, _ = self._full_cache(net)
         if path.is_file():
             try:
-                return EvalResult(**json.loads(path.read_text())['result'])
+                return EvalResult(**{**json.loads(path.read_text())['result'], 'cached': True})
             except (ValueError, KeyError, TypeError):
                 pass  # unreadable cache: recompute
         return None
@@ -257,12 +276,20 @@ class Evaluator:
         return self.baselines([net or self.net], random=False, full=True, use_cache=use_cache)[net or self.net]['full']
 
     def baselines(
-        self, archs=None, images=None, labels=None, lr=None, ipc=None, random=True, full=True, use_cache=True
+        self,
+        archs=None,  # architectures (default: the evaluator's `net`)
+        images=None,  # the set's images, if the set is to be evaluated too
+        labels=None,  # its labels
+        lr=None,  # its learned learning rate
+        ipc=None,  # images per class of the random real subsets
+        random=True,  # evaluate random real subsets
+        full=True,  # evaluate the whole training split (`full_models` networks, cached on disk)
+        use_cache=True,  # read and write the full-data cache
+        on_result=None,  # called as on_result((kind, arch), EvalResult) as soon as each number is known
     ) -> dict:
-        """{arch: {'set', 'random', 'full': EvalResult}} for every architecture, from one `sweep` (so under
-        `torchrun` all
-        of it is split over the ranks). 'set' is there when `images` are given, 'random' (`ipc` per class) and 'full'
-        (the whole training split, cached on disk) when asked for."""
+        """{arch: {'set', 'random', 'full': EvalResult}} for every architecture, from one `sweep` (so under `torchrun`
+        all of it is split over the ranks), one progress bar per stage: 'set' when `images` are given, 'random' and
+        'full' when asked for; a full-data result read from the cache has `cached=True`."""
         if random and ipc is None:
             raise ValueError('the random-real baseline needs ipc (images per class)')
         archs, jobs, rows = archs or [self.net], {}, {}
@@ -276,22 +303,37 @@ class Evaluator:
             if full:
                 cached = self._cached_full(a) if use_cache else None
                 if cached is None:
-                    jobs['full', a] = (a, [(tr.images, tr.labels)] * self.models, None)
+                    jobs['full', a] = (a, [(tr.images, tr.labels)] * self.full_models, None)
                 else:
                     rows[a]['full'] = cached
-        for (kind, a), res in self.sweep(jobs, desc='baselines' if images is None else 'report').items():
+                    if on_result is not None:
+                        on_result(('full', a), cached)
+        stage = {'set': 'evaluate set', 'random': f'random real ipc {ipc}', 'full': 'full data'}
+        names = {key: stage[key[0]] for key in jobs}
+        for (kind, a), res in self.sweep(jobs, labels=names, on_result=on_result).items():
             rows[a][kind] = res
             if kind == 'full' and use_cache:
                 self._store_full(a, res)
         return {a: {k: rows[a][k] for k in ('set', 'random', 'full') if k in rows[a]} for a in archs}
 
-    def report(self, images, labels, lr=None, ipc=None, archs=None, random=True, full=True, storage_bytes=None) -> dict:
+    def report(
+        self,
+        images,  # the set's images
+        labels,  # its labels
+        lr=None,  # its learned learning rate
+        ipc=None,  # images per class of the random real subsets (default: the set's)
+        archs=None,  # architectures (default: the evaluator's `net`)
+        random=True,  # beside random real subsets
+        full=True,  # beside the whole training split
+        storage_bytes=None,  # the set's storage (default: its images and labels)
+        on_result=None,  # called as on_result((kind, arch), EvalResult) as soon as each number is known
+    ) -> dict:
         """The set's accuracy beside the random-real and full-data baselines, for every architecture in `archs` (one
         sweep)."""
         t0 = time.time()
         check_set(images, labels, self.real)
         ipc = ipc or max(1, len(images) // self.real.num_classes)
-        rows = self.baselines(archs, images, labels, lr, ipc, random, full)
+        rows = self.baselines(archs, images, labels, lr, ipc, random, full, on_result=on_result)
         main = rows[(archs or [self.net])[0]]
         out = dict(
             dataset=self.real.name,
@@ -312,6 +354,8 @@ class Evaluator:
             random_std=main['random'].std if random else None,
             full_mean=main['full'].mean if full else None,
             full_std=main['full'].std if full else None,
+            full_models=len(main['full'].accs) if full else None,
+            full_cached=main['full'].cached if full else None,
             seconds=time.time() - t0,
             archs={a: {k: v.to_dict() for k, v in r.items()} for a, r in rows.items()},
             versions=versions(),
@@ -319,16 +363,29 @@ class Evaluator:
         return out
 
 # %% ../nbs/05a_evaluate.ipynb #b0e83037
-def format_report(rep: dict) -> str:
-    "A readable table of a `report`: one row per architecture, set vs random real vs full data."
+def format_report(
+    rep: dict,  # a `report` (or the command line's report.json)
+) -> str:
+    """A readable table of a `report`: one row per architecture, set vs random real vs full data, and a note when the
+    full-data number comes from fewer models or from the cache of an earlier run."""
     f = lambda d: f"{100 * d['mean']:6.2f} ± {100 * d['std']:5.2f}" if d else '      –       '
     lines = [
         f"{rep['dataset']}, {rep['n_images']} images (ipc {rep['ipc']}), protocol {rep['protocol']['name']}, "
-        f"{rep['models']} models, seeds {rep['seed']}…{rep['seed'] + rep['models'] - 1}, "
+        f"{rep['models']} model{'s' * (rep['models'] > 1)}, seeds {rep['seed']}…{rep['seed'] + rep['models'] - 1}, "
         f"{rep['storage_bytes']:,} bytes",
         f"{'network':<12} {'this set %':>16} {'random real %':>16} {'full data %':>16}",
     ]
+    notes = set()
     for a, r in rep['archs'].items():
-        lines.append(f"{a:<12} {f(r.get('set')):>16} {f(r.get('random')):>16} {f(r.get('full')):>16}")
+        full = r.get('full')
+        mark = ''
+        if full and len(full['accs']) < rep['models']:
+            mark += '†'
+            notes.add(f"† full data: {len(full['accs'])} model{'s' * (len(full['accs']) > 1)} (the costliest number)")
+        if full and full.get('cached'):
+            mark += '*'
+            notes.add('* full data: from the cache of an earlier run (same data, recipe, seeds and library versions)')
+        lines.append(f"{a:<12} {f(r.get('set')):>16} {f(r.get('random')):>16} {f(full):>16}{mark}")
+    lines += sorted(notes)
     lines.append(f"{rep['seconds']:.1f} s")
     return '\n'.join(lines)

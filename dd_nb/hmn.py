@@ -21,7 +21,6 @@ from .scores import AUMCallback
 from .nets import get_net
 from .augment import DSA
 
-
 # %% auto #0
 __all__ = ['HMN_METHODS', 'HMN_SETTINGS', 'PRUNE_STATE', 'HMNShape', 'HMN', 'warm_start', 'hmn_lr_net', 'build_hmn', 'aum_scores',
            'prune_k', 'double_ended', 'choose_beta', 'state_fingerprint', 'aum_plot', 'tier_plot', 'storage_plot',
@@ -346,7 +345,6 @@ def aum_scores(
     train_net(m, x.detach(), y, p, dsa=dsa, seed=seed, compile=False, progress=progress, callbacks=[cb])
     return cb.scores
 
-
 # %% ../nbs/19_hmn.ipynb #a4aae7e1
 def prune_k(hmn: HMN, budget_floats: int) -> int:
     "Images to drop per class so the container fits `budget_floats` (0 if it already does)."
@@ -398,7 +396,6 @@ def choose_beta(
     best = max(grid, key=lambda b: scores[b])  # `max` keeps the first of equal scores
     return best, {b: scores[b] for b in grid}, hmn.drop(double_ended(hmn.labels, aum, k, best))
 
-
 # %% ../nbs/19_hmn.ipynb #fp0a1b2c
 def state_fingerprint(
     m: nn.Module,  # the module whose state (parameters and buffers) is hashed
@@ -409,7 +406,6 @@ def state_fingerprint(
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().flatten().view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
-
 
 # %% ../nbs/19_hmn.ipynb #4c49e279
 PRUNE_STATE = 'prune_state.pt'  # in `finalize`'s `out`: the AUM and the β scores finished so far
@@ -473,7 +469,6 @@ def _finalize(
     )
     pruned.prune_config = None
     return pruned
-
 
 # %% ../nbs/19_hmn.ipynb #56916a5a
 HMN.finalize = _finalize

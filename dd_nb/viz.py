@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 # %% auto #0
-__all__ = ['image_grid', 'loss_plot']
+__all__ = ['TILE_GAP', 'image_grid', 'loss_plot']
 
 # %% ../nbs/80_viz.ipynb #c3af16a2
 def _to_display(x):
@@ -17,12 +18,25 @@ def _to_display(x):
     return x.permute(0, 2, 3, 1).numpy() if x.shape[1] == 3 else x[:, 0].numpy()
 
 # %% ../nbs/80_viz.ipynb #dc2237b1
-def image_grid(images01, labels, classes=None, max_per_class=10, title=None, size=0.8):
-    "Images in [0, 1] arranged one column per class."
+TILE_GAP = 0.06  # space between tiles, as a fraction of a tile
+
+
+def image_grid(
+    images01,  # (N, C, H, W) images in [0, 1]
+    labels,  # (N,) hard labels or (N, classes) soft labels
+    classes=None,  # the class names, one column each (default: 0, 1, …)
+    max_per_class=10,  # rows at most
+    title=None,  # above the class names
+    size=0.8,  # inches per tile
+):
+    "Images arranged one column per class, the class names above the columns and the title above them."
     y = labels.argmax(1) if labels.dim() == 2 else labels
     n_cls = int(y.max()) + 1 if classes is None else len(classes)
     rows = max(1, min(max_per_class, max(int((y == c).sum()) for c in range(n_cls))))
-    fig, axs = plt.subplots(rows, n_cls, figsize=(size * n_cls, size * rows + (0.5 if title else 0.2)), squeeze=False)
+    fig, axs = plt.subplots(
+        rows, n_cls, figsize=(size * n_cls, size * rows + (0.6 if title else 0.3)), squeeze=False, layout='constrained'
+    )
+    fig.get_layout_engine().set(w_pad=0.01, h_pad=0.01, wspace=TILE_GAP, hspace=TILE_GAP)
     ims = _to_display(images01)
     for c in range(n_cls):
         idx = torch.nonzero(y == c).flatten()[:rows].tolist()
@@ -34,7 +48,6 @@ def image_grid(images01, labels, classes=None, max_per_class=10, title=None, siz
         axs[0, c].set_title(str(classes[c]) if classes else str(c), fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout(pad=0.2)
     return fig
 
 # %% ../nbs/80_viz.ipynb #5143c8cb
@@ -49,6 +62,8 @@ def loss_plot(history, title=None, layers=True):
     ax.set_ylabel('matching loss')
     if title:
         ax.set_title(title)
+    for a in axs.flat:
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
     if has_layers:  # parameter tensors summed per module: 'features.0.weight' + '.bias' → 'features.0'
         groups = {}
         for n in history[-1]['layers']:

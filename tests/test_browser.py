@@ -1,34 +1,28 @@
-"""The tour notebook in a real browser: JupyterLab on localhost with a fresh kernel, driven by Playwright in
-Debian's headless Chromium. Runs every cell, asserts that widget views render and that no cell errored, and
-saves a screenshot (`tests/artifacts/jupyterlab_tour.png`, or under `$DD_NB_ARTIFACTS`).
+"""The notebooks in a real browser: JupyterLab on localhost, driven by Playwright in Debian's headless Chromium.
+
+- The tour runs every cell with a fresh kernel; every widget view is scrolled to, photographed and must not be blank
+  (the spread of its pixels); the notebook is saved (with JupyterLab's "Save Widget State Automatically" on), closed and
+  reopened, and no "Error displaying widget" may appear.
+- The widgets notebook, as committed (run by `tools/run_nbs.py`, which saves the widgets' state), is opened without
+  running anything: its explorers must show, each photographed and not blank, and no error may appear.
+
+Screenshots go to `tests/artifacts/` (or `$DD_NB_ARTIFACTS`): `jupyterlab_tour.png`, `tour_widget_<i>.png`,
+`saved_widget_<i>.png`.
 
 Needs `/usr/bin/chromium` (Debian's `chromium` package; `.ci/run` installs it) and the `playwright` Python
 package (a dev requirement). Playwright's own browser download is never used: it fails offline."""
 
-import json, os, shutil, socket, subprocess, sys, time, urllib.request
-from pathlib import Path
+import io, json, os, shutil, socket, subprocess, sys, time, urllib.request
+import numpy as np
 import pytest
+from browser import ROOT, ARTIFACTS, NEEDS_CHROMIUM, sync_playwright, launch
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get('DD_NB_CHROMIUM') or shutil.which('chromium') or shutil.which('chromium-browser')
-ARTIFACTS = Path(os.environ.get('DD_NB_ARTIFACTS', ROOT / 'tests' / 'artifacts'))
 RUN_ALL_TIMEOUT = 1500  # seconds: the tour distils, evaluates and scores on digits
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - CI installs it
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason='no Chromium: install Debian\'s `chromium` package (apt-get install -y chromium) '
-        'or set DD_NB_CHROMIUM to a Chromium binary',
-    ),
-    pytest.mark.skipif(
-        sync_playwright is None, reason='the `playwright` Python package is missing: pip install -e ".[dev]"'
-    ),
-]
+MIN_PIXEL_STD = 8.0  # grey levels: below this a widget's picture is taken for blank (one flat colour, or nothing)
+# a cell's output that is a widget view (JupyterLab marks other outputs with data-mime-type, widget views not)
+WIDGET_VIEW = '.jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output:has(.jupyter-widgets)'
+WIDGET_ERROR = '.jp-OutputArea-output:has-text("Error displaying widget")'
+pytestmark = NEEDS_CHROMIUM
 
 
 def _free_port():
@@ -39,17 +33,25 @@ def _free_port():
 
 @pytest.fixture
 def lab(tmp_path):
-    "A JupyterLab server on localhost serving a copy of the tour notebook; yields (url, notebook path)."
+    """A JupyterLab server on localhost serving copies of the tour and the widgets notebook, saving widget state;
+    yields (url, folder)."""
     work = tmp_path / 'lab'
     work.mkdir()
-    nb = work / 'index.ipynb'
-    shutil.copy(ROOT / 'nbs' / 'index.ipynb', nb)
+    for name in ('index.ipynb', '81_widgets.ipynb'):
+        shutil.copy(ROOT / 'nbs' / name, work / name)
     port = _free_port()
     settings = tmp_path / 'lab-settings' / '@jupyterlab' / 'apputils-extension'
     settings.mkdir(parents=True)
     (settings / 'notification.jupyterlab-settings').write_text(
         '{"fetchNews": "false", "checkForUpdates": false}'
     )  # no news toast over the page
+    widgets = tmp_path / 'lab-settings' / '@jupyter-widgets' / 'jupyterlab-manager'
+    widgets.mkdir(parents=True)
+    (widgets / 'plugin.jupyterlab-settings').write_text('{"saveState": true}')  # as the README advises
+    notebook = tmp_path / 'lab-settings' / '@jupyterlab' / 'notebook-extension'
+    notebook.mkdir(parents=True)
+    # every cell drawn, not only those on screen (JupyterLab 4 draws a window of cells): the checks see all outputs
+    (notebook / 'tracker.jupyterlab-settings').write_text('{"windowingMode": "none"}')
     env = {
         **os.environ,
         'DD_NB_CACHE': str(tmp_path / 'cache'),
@@ -95,7 +97,7 @@ def lab(tmp_path):
             pytest.fail('JupyterLab did not answer within 60 s:\n' + (tmp_path / 'jupyter.log').read_text()[-3000:])
         if proc.poll() is not None:
             pytest.fail('JupyterLab exited:\n' + (tmp_path / 'jupyter.log').read_text()[-3000:])
-        yield url, nb
+        yield url, work
     finally:
         proc.terminate()
         try:
@@ -105,33 +107,50 @@ def lab(tmp_path):
         log.close()
 
 
+def pixel_std(png: bytes) -> float:
+    "Spread of the grey levels of a PNG screenshot (a blank or one-colour picture is near 0)."
+    from PIL import Image
+
+    return float(np.asarray(Image.open(io.BytesIO(png)).convert('L'), dtype=np.float32).std())
+
+
+def photograph_widgets(page, prefix: str) -> list:
+    "Scroll to every widget view on the page, save its screenshot as `<prefix>_<i>.png`; returns each one's pixel std."
+    views = page.locator(WIDGET_VIEW)
+    spreads = []
+    for i in range(views.count()):
+        v = views.nth(i)
+        v.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)  # JupyterLab draws a cell's output once it is on screen
+        png = v.screenshot()
+        (ARTIFACTS / f'{prefix}_{i}.png').write_bytes(png)
+        spreads.append(pixel_std(png))
+    return spreads
+
+
+def open_notebook(page, url: str, name: str):
+    "Open a notebook in JupyterLab and wait until its kernel is idle."
+    page.goto(f'{url}/lab/tree/{name}', timeout=120_000)
+    page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
+    page.wait_for_function(
+        '() => window.jupyterapp && window.jupyterapp.shell.currentWidget '
+        '&& window.jupyterapp.shell.currentWidget.sessionContext.session '
+        '&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel '
+        '&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === "idle"',
+        timeout=120_000,
+    )
+
+
 def test_tour_runs_in_jupyterlab_with_rendered_widgets(lab):
-    url, nb_path = lab
+    url, work = lab
+    nb_path = work / 'index.ipynb'
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / 'jupyterlab_tour.png'
-    args = [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-dev-shm-usage',
-    ]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={'width': 1400, 'height': 1000})
-            page.goto(f'{url}/lab/tree/index.ipynb', timeout=120_000)
-            page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
-            page.wait_for_function(
-                '() => window.jupyterapp && window.jupyterapp.shell.currentWidget '
-                '&& window.jupyterapp.shell.currentWidget.sessionContext.session '
-                '&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel '
-                '&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === "idle"',
-                timeout=120_000,
-            )
+            open_notebook(page, url, 'index.ipynb')
             page.evaluate('() => window.jupyterapp.commands.execute("notebook:run-all-cells")')
             # finished when every code cell has an execution count and the kernel is idle again
             page.wait_for_function(
@@ -155,12 +174,20 @@ def test_tour_runs_in_jupyterlab_with_rendered_widgets(lab):
             n_views = page.locator('.jupyter-widgets').count()
             n_sliders = page.locator('.widget-slider').count()
             stop_buttons = page.locator('button.jupyter-button:has-text("Stop")').count()
-            bad = page.locator('.jp-OutputArea-output:has-text("Error displaying widget")').count()
+            bad = page.locator(WIDGET_ERROR).count()
+            spreads = photograph_widgets(page, 'tour_widget')
+            page.locator('.widget-slider').nth(0).scroll_into_view_if_needed()
+            page.screenshot(path=str(shot))
             page.evaluate('() => window.jupyterapp.commands.execute("docmanager:save")')
             page.wait_for_timeout(2000)
-            browser_widget = page.locator('.widget-slider').nth(0)
-            browser_widget.scroll_into_view_if_needed()
-            page.screenshot(path=str(shot))
+            # closed and opened again: the saved widget state draws the views, with no kernel-side widget alive
+            page.evaluate('() => window.jupyterapp.commands.execute("application:close-all")')
+            page.wait_for_timeout(1000)
+            open_notebook(page, url, 'index.ipynb')
+            page.wait_for_selector(WIDGET_VIEW, state='attached', timeout=60_000)
+            page.wait_for_timeout(3000)
+            reopened_views = page.locator(WIDGET_VIEW).count()
+            reopened_errors = page.locator(WIDGET_ERROR).count()
         finally:
             browser.close()
     saved = json.loads(nb_path.read_text())
@@ -172,4 +199,33 @@ def test_tour_runs_in_jupyterlab_with_rendered_widgets(lab):
         f'expected the dashboard, the set browser and the CAM explorer as widget views, got {len(views)}'
     )
     assert n_views >= 10 and n_sliders >= 3 and stop_buttons == 1 and bad == 0, (n_views, n_sliders, stop_buttons, bad)
+    assert len(spreads) == len(views) and min(spreads) > MIN_PIXEL_STD, spreads
+    assert 'application/vnd.jupyter.widget-state+json' in saved['metadata'].get('widgets', {})
+    assert reopened_views == len(views) and reopened_errors == 0, (reopened_views, reopened_errors)
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_saved_widget_notebook_reopens_with_its_pictures(lab):
+    "The widgets notebook as committed: its saved widget state draws every explorer without running a cell."
+    url, work = lab
+    saved = json.loads((work / '81_widgets.ipynb').read_text())
+    code = [c for c in saved['cells'] if c['cell_type'] == 'code']
+    views = [o for c in code for o in c['outputs'] if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
+    assert len(views) >= 5, 'run tools/run_nbs.py nbs/81_widgets.ipynb: the committed notebook has no widget views'
+    assert 'application/vnd.jupyter.widget-state+json' in saved['metadata'].get('widgets', {})
+    pictures = [c for c in code if any('image/png' in o.get('data', {}) for o in c['outputs'])]
+    assert len(pictures) >= len(views)  # a static picture beside each widget: what a reader without a kernel sees
+    # JupyterLab draws widgets only in a trusted notebook (untrusted, it shows their text and the pictures beside)
+    subprocess.run([sys.executable, '-m', 'jupyter', 'trust', str(work / '81_widgets.ipynb')], check=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={'width': 1400, 'height': 1000})
+            open_notebook(page, url, '81_widgets.ipynb')
+            page.wait_for_selector('.jupyter-widgets.widget-slider', timeout=60_000)
+            spreads = photograph_widgets(page, 'saved_widget')
+            bad = page.locator(WIDGET_ERROR).count()
+        finally:
+            browser.close()
+    assert bad == 0 and len(spreads) == len(views) and min(spreads) > MIN_PIXEL_STD, (bad, spreads)

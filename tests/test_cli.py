@@ -238,3 +238,26 @@ def test_hmn_from_the_command_line(tmp_path):
     assert sorted(saved['val']) == [0.0, 1.0] and saved['val'] == {float(b): v for b, v in pr['val'].items()}
     r = run_cli('dd_nb_distill', '--param', 'hmn', '--set', 'colour=1', '--out', str(tmp_path / 'x'))
     assert r.returncode != 0 and 'hmn has no setting' in r.stderr and 'over_budget' in r.stderr
+
+
+def test_quick_run_is_labelled_and_says_each_number_at_once(tmp_path):
+    "--quick: one iteration, the fast protocol, one model, labelled; each number printed the moment it exists."
+    r = run_cli('dd_nb_distill', '--method', 'dm', '--ipc', '1', '--quick', '--no-full', '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / 'report.json').read_text())
+    assert (rep['quick'], rep['iterations'], rep['protocol']['name'], rep['models']) == (True, 1, 'fast', 1)
+    out = r.stdout
+    assert 'not a result' in out.splitlines()[0] and 'not a result' in out.splitlines()[-1]
+    assert out.index('this set ') < out.index('random real, ipc 1 ') < out.index('this set %')  # then the table
+
+
+def test_full_data_with_fewer_models_is_marked(tmp_path):
+    "--full-models 1 trains one network on the whole training split; the report and the table say so."
+    args = '--method dm --ipc 1 --iterations 1 --full-models 1 --quiet'.split()
+    r = run_cli('dd_nb_distill', *args, *FAST[:4], '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / 'report.json').read_text())
+    assert (rep['models'], rep['full_models'], len(rep['archs']['ConvNet']['full']['accs'])) == (2, 1, 1)
+    assert rep['full_mean'] > rep['random_mean'] and '† full data: 1 model' in r.stdout
+    r = run_cli('dd_nb_distill', '--models', '2', '--full-models', '3', '--out', str(tmp_path / 'x'))
+    assert r.returncode == 2 and '--full-models must be between 1 and --models (2), got 3' in r.stderr
