@@ -1,12 +1,15 @@
 """The Fashion-MNIST table: dd_nb's methods against the DC and DSA papers' published rows, beside random real
 subsets and the whole training set under the same recipes. Resumable: every finished row is appended to
 `benchmarks/results/fmnist_table.jsonl` and skipped on the next call; a distillation killed half-way continues from its
-checkpoint (`dd_nb_distill --resume`). One job at a time (2 cores); run it again to go on.
+checkpoint (`dd_nb_distill --resume`). One job at a time (2 cores); run it again to go on. A row longer than a session
+survives a fresh disk: `--park` copies each unfinished run's checkpoint to `benchmarks/results/fmnist_parked/` (commit
+it), and the row's next call restores it from there.
 
     python benchmarks/fmnist_table.py --jobs random --ipcs 1,10 --seeds 0 # random-real baselines, both protocols
     python benchmarks/fmnist_table.py --jobs dm,dsa,dc --ipcs 1 --seeds 0,1,2
     python benchmarks/fmnist_table.py --jobs full --full-epochs 10         # the whole training set, a short recipe
     python benchmarks/fmnist_table.py --table                              # print the table from the results file
+    python benchmarks/fmnist_table.py --park                               # before a session ends: keep unfinished runs
 
 Each distillation row: `dd_nb_distill --dataset fashion-mnist --method M --ipc I --seed S --no-eval` with the
 method's Fashion-MNIST preset (its iterations are this machine's budget; the paper's budget is printed beside it),
@@ -21,6 +24,9 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / 'results' / 'fmnist_table.jsonl'
 SETS = RESULTS.parent / 'fmnist_sets'  # every row's distilled set (small: IPC 1 is 10 images), for the figures
+# unfinished distillations parked by `--park` (checkpoint and metrics, ~100 KB each at IPC 1): committed, so a row
+# longer than a session continues on a fresh disk; a parked run is restored when its row starts, dropped when it ends
+PARKED = RESULTS.parent / 'fmnist_parked'
 DATASET = 'fashion-mnist'
 # the papers' numbers (ConvNet, test %, mean ± std): ../shared/research/fashion-mnist.md
 PUBLISHED = {
@@ -172,6 +178,7 @@ def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None
             tag = ''.join('-' + e.strip('-').replace(' ', '_').replace('=', '') for e in marks)
             out = Path(runs) / f'{method}-ipc{ipc}-s{seed}-{its}it{tag}'
             rep = out / 'report.json'
+            unpark(out)
             if not out.exists():  # a shorter finished run of the same seed is extended (`--resume`: bit-identical)
                 shorter = _shorter_run(Path(runs), f'{method}-ipc{ipc}-s{seed}-', tag, its)
                 if shorter is not None:
@@ -218,6 +225,32 @@ def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None
                     config=r.get('config'),
                 )
             )
+            shutil.rmtree(PARKED / out.name, ignore_errors=True)  # the row is in the results file now
+
+
+def unpark(out: Path):
+    "Restore a run parked by `--park` (an earlier session's) when `out` holds no run of its own."
+    if (PARKED / out.name / 'checkpoint.pt').is_file() and not (out / 'checkpoint.pt').is_file():
+        shutil.copytree(PARKED / out.name, out, dirs_exist_ok=True)
+        print(f'restored the parked run {PARKED / out.name} into {out}', flush=True)
+
+
+def park(runs: Path) -> list:
+    """Copy every unfinished distillation in `runs` (a checkpoint, no report of its full budget) to `PARKED`, to be
+    committed: the files a fresh disk needs to continue it (the checkpoint, its loss curve, its command line)."""
+    parked = []
+    for ck in sorted(Path(runs).glob('*/checkpoint.pt')):
+        out = ck.parent
+        its = re.search(r'-(\d+)it', out.name)
+        rep = out / 'report.json'
+        if its is None or (rep.is_file() and json.loads(rep.read_text()).get('iterations') == int(its.group(1))):
+            continue  # finished (its row is, or can be, written without distilling again)
+        (PARKED / out.name).mkdir(parents=True, exist_ok=True)
+        for f in out.iterdir():
+            if f.is_file() and not f.name.startswith('.'):
+                shutil.copy2(f, PARKED / out.name / f.name)
+        parked.append(out.name)
+    return parked
 
 
 def _shorter_run(runs: Path, stem, tag, its):
@@ -425,12 +458,16 @@ def main():
     ap.add_argument('--results', default=None, help='rows file (default: benchmarks/results/fmnist_table.jsonl)')
     ap.add_argument('--quiet', action='store_true')
     ap.add_argument('--table', action='store_true', help='only print the table of finished rows')
+    ap.add_argument('--park', action='store_true', help=f'only copy unfinished runs to {PARKED} (commit them)')
     ap.add_argument('--figure', default=None, help='write the sets of distillation seed 0 to this PNG')
     ap.add_argument('--figure-ipc', type=int, default=1, help="the figure's IPC (one image per class is shown)")
     ap.add_argument('--figure-rows', default=None, help='only these rows in the figure (glad-dm,hpd-dm)')
     ap.add_argument('--trend', default=None, help='write accuracy against iterations (DC, DSA, DM) to this PNG')
     a = ap.parse_args()
     RESULTS = Path(a.results) if a.results else RESULTS  # a trial run writes elsewhere
+    if a.park:
+        print('parked:', ', '.join(park(a.runs)) or 'nothing (no unfinished run)')
+        return
     if a.figure:
         names = a.figure_rows.split(',') if a.figure_rows else None
         print(figure(a.figure, ipc=a.figure_ipc, names=names) or 'no distilled set yet')

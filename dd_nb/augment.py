@@ -17,14 +17,14 @@ __all__ = ['GROUPS', 'DSAParams', 'DSA']
 class DSAParams:
     "The official `ParamDiffAug` defaults."
 
-    prob_flip: float = 0.5
-    ratio_scale: float = 1.2
-    ratio_rotate: float = 15.0
-    ratio_crop_pad: float = 0.125
-    ratio_cutout: float = 0.5
-    brightness: float = 1.0
-    saturation: float = 2.0
-    contrast: float = 0.5
+    prob_flip: float = 0.5  # chance that an image is mirrored left-right
+    ratio_scale: float = 1.2  # scale factors drawn in [1/r, r], per axis
+    ratio_rotate: float = 15.0  # rotation angles drawn in ±this many degrees
+    ratio_crop_pad: float = 0.125  # translations up to this fraction of the side (zero-padded)
+    ratio_cutout: float = 0.5  # side of the cut-out square, as a fraction of the image side
+    brightness: float = 1.0  # adds (u - 0.5) × this, u uniform in [0, 1)
+    saturation: float = 2.0  # scales each pixel's distance to its channel mean by u × this
+    contrast: float = 0.5  # scales the distance to the image mean by u + this
 
 
 GROUPS = {
@@ -113,7 +113,12 @@ def _apply(op, x, r, p: DSAParams):
 class DSA:
     "Differentiable siamese augmentation with a strategy string such as `'color_crop_cutout_flip_scale_rotate'`."
 
-    def __init__(self, strategy='color_crop_cutout_flip_scale_rotate', params: DSAParams | None = None, mode='S'):
+    def __init__(
+        self,
+        strategy='color_crop_cutout_flip_scale_rotate',  # `GROUPS` names joined by '_'; '' or 'none': no augmentation
+        params: DSAParams | None = None,  # the operations' strengths (default: the official `DSAParams()`)
+        mode='S',  # 'S': one random group per draw (the official default); 'M': every group in turn
+    ):
         self.groups = (
             [check_choice('DSA operation', s, GROUPS) for s in strategy.split('_')]
             if strategy and strategy != 'none'

@@ -39,7 +39,11 @@ RUN_FILES = (
 )
 
 
-def check_positive(name: str, value, integer=True):
+def check_positive(
+    name: str,  # the option's name (`lr_img`), shown in the error as `--lr-img`
+    value,  # the value to check
+    integer=True,  # also require a whole number (False: any finite number above 0)
+):
     "`value` if it is a finite positive number (a whole one when `integer`), else a `ValueError` naming `--name`."
     flag = '--' + name.replace('_', '-')
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -49,7 +53,9 @@ def check_positive(name: str, value, integer=True):
     return value
 
 # %% ../nbs/90_cli.ipynb #d1a924b8
-def check_out_path(out) -> Path:
+def check_out_path(
+    out,  # the run's output folder (str or Path), as given to `--out`
+) -> Path:
     "`out` as a Path, if it is a folder or could become one (no part of it is a file); writes nothing."
     out = Path(out)
     for p in [out, *out.parents]:
@@ -60,7 +66,11 @@ def check_out_path(out) -> Path:
     return out
 
 # %% ../nbs/90_cli.ipynb #c90a0003
-def check_run_folder(out, resume: bool, overwrite: bool) -> Path:
+def check_run_folder(
+    out,  # the run's output folder (str or Path), as given to `--out`
+    resume: bool,  # `--resume`: continue the run in `out` (its checkpoint.pt must exist)
+    overwrite: bool,  # `--overwrite`: replace the run in `out` (not with `resume`)
+) -> Path:
     """Refuse to replace a finished or interrupted run by accident, and `--resume` with nothing to resume; writes
     nothing."""
     out = check_out_path(out)
@@ -81,7 +91,10 @@ def check_run_folder(out, resume: bool, overwrite: bool) -> Path:
 
 # %% ../nbs/90_cli.ipynb #8f3b5d12
 @contextlib.contextmanager
-def claim_out(out, overwrite: bool = False):
+def claim_out(
+    out,  # the run's output folder (str or Path); created if missing
+    overwrite: bool = False,  # also delete the previous run's files (`RUN_FILES`) in it
+):
     """Create and lock `out` for the life of a run, check it is writable, remove stale temporary files (and with
     `overwrite`
     the previous run's files); a folder this created and left empty is removed when the run fails."""
@@ -125,6 +138,7 @@ def dd_nb_evaluate(
     net: Param(f'network to train: {", ".join(NETS)}', str) = 'ConvNet',
     archs: Param('comma-separated networks for a cross-architecture table', str) = None,
     models: Param('fresh networks per number', int) = 5,
+    full_models: Param('networks for the full-data baseline, the costliest number (default: --models)', int) = None,
     seed: Param('first seed (models use seed, seed+1, …)', int) = 0,
     width: Param('ConvNet width', int) = 128,
     zca: Param('ZCA-whiten the data (CIFAR with trajectory methods)', store_true) = False,
@@ -140,6 +154,8 @@ def dd_nb_evaluate(
     check_choice('precision', precision, PRECISIONS)
     for name, v in [('models', models), ('width', width)] + ([('random', random)] if random is not None else []):
         check_positive(name, v)
+    if full_models is not None and not 1 <= full_models <= models:
+        raise ValueError(f'--full-models must be between 1 and --models ({models}), got {full_models}')
     check_out_path(out)
     arch_list = (
         [check_choice('network', a.strip(), NETS) for a in archs.split(',')]
@@ -149,7 +165,15 @@ def dd_nb_evaluate(
     seed_everything(seed)
     real = load_data(dataset, root=data_root, zca=zca)
     ev = Evaluator(
-        real, protocol, arch_list[0], models=models, seed=seed, width=width, progress=not quiet, precision=precision
+        real,
+        protocol,
+        arch_list[0],
+        models=models,
+        seed=seed,
+        width=width,
+        progress=not quiet,
+        precision=precision,
+        full_models=full_models,
     )
     if path is not None:
         ds = DistilledSet.load(path)
@@ -301,7 +325,9 @@ def evaluate_main():
     return run_script(dd_nb_evaluate, positional='path')
 
 # %% ../nbs/90_cli.ipynb #5a8ac07f
-def parse_overrides(text) -> dict:
+def parse_overrides(
+    text,  # `--set`'s value: space-separated KEY=VALUE pairs (None or '': no overrides)
+) -> dict:
     """`'syn_steps=10 window=(2,50) mode=tesla'` → {'syn_steps': 10, 'window': (2, 50), 'mode': 'tesla'} (Python
     literals, else strings)."""
     import ast
@@ -452,7 +478,9 @@ def _distill(
     "The work of `dd_nb_distill` once its arguments passed: distil, save, evaluate, report."
     t_start = time.time()
     if quick and is_main():
-        print(f'quick run ({iterations} iteration, {protocol} protocol, 1 model): a smoke test, not a result')
+        plural = lambda n, what: f"{n} {what}{'s' * (n > 1)}"
+        size = f"{plural(iterations, 'iteration')}, {protocol} protocol, {plural(models, 'model')}"
+        print(f'quick run ({size}): a smoke test, not a result')
     from dd_nb.methods import build
     from dd_nb.distill import Distiller
     from dd_nb.viz import image_grid, loss_plot

@@ -56,7 +56,9 @@ CPP_EXTENSION_LOGGER = 'torch.utils.cpp_extension'  # the logger torch warns thr
 logging.getLogger(CPP_EXTENSION_LOGGER).addFilter(NoCudaRuntimeNoise())
 
 # %% ../nbs/00a_core.ipynb #03360227
-def seed_everything(seed: int) -> int:
+def seed_everything(
+    seed: int,  # the seed (NumPy gets it modulo 2**32)
+) -> int:
     "Seed Python, NumPy and torch (all devices); returns the seed so it can be recorded."
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -72,7 +74,9 @@ def rng_states() -> dict:
     return st
 
 # %% ../nbs/00a_core.ipynb #d856c7c4
-def set_rng_states(st: dict):
+def set_rng_states(
+    st: dict,  # the states `rng_states` captured (e.g. read from a checkpoint)
+):
     "Restore what `rng_states` captured."
     random.setstate(st['python'])
     np.random.set_state(st['numpy'])
@@ -81,7 +85,11 @@ def set_rng_states(st: dict):
         torch.cuda.set_rng_state_all(st['cuda'])
 
 # %% ../nbs/00a_core.ipynb #5aab0075
-def check_choice(what: str, value, choices) -> str:
+def check_choice(
+    what: str,  # what is chosen, as the error names it, e.g. 'network'
+    value,  # the value given
+    choices,  # the allowed values (any iterable; a dict gives its keys)
+) -> str:
     "Return `value` if it is one of `choices`, else raise a `ValueError` that lists them."
     choices = list(choices)
     if value not in choices:
@@ -157,7 +165,10 @@ def discover():
 class Registry(dict):
     "Specs by name, registered by the notebooks that define them; a lookup of a missing name runs `discover` first."
 
-    def __init__(self, kind: str):
+    def __init__(
+        self,
+        kind: str,  # what the specs are, as errors name them, e.g. 'method'
+    ):
         super().__init__()
         self.kind = kind
 
@@ -197,7 +208,9 @@ def current_umask() -> int:
 
 # %% ../nbs/00a_core.ipynb #88ced6f4
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(
+    path,  # the file to write (its folder is created if needed)
+):
     """Yield a temporary path next to `path`; on success rename it onto `path` with the permissions the umask asks for
     (as `open` would give), on error delete it."""
     path = Path(path)
@@ -214,7 +227,10 @@ def atomic_path(path):
         raise
 
 # %% ../nbs/00a_core.ipynb #7e4aec11
-def write_json(path, obj):
+def write_json(
+    path,  # the .json file to write
+    obj,  # JSON-able data (NumPy numbers, tensors and paths are converted)
+):
     "Write `obj` as indented JSON, atomically."
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(obj, indent=2, default=_json_default) + '\n')
@@ -237,7 +253,9 @@ _HELD_LOCKS = {}  # real path -> [fd, depth]: re-entrant within a process
 
 
 @contextlib.contextmanager
-def lock_folder(folder):
+def lock_folder(
+    folder,  # the folder to lock (re-entrant within this process)
+):
     "Hold an exclusive lock on `folder` (created if needed); another process holding it is a clear `BlockingIOError`."
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -268,7 +286,9 @@ def lock_folder(folder):
             os.close(_HELD_LOCKS.pop(key)[0])  # closing releases the flock
 
 # %% ../nbs/00a_core.ipynb #a1c0f003
-def remove_stale_temps(folder) -> list:
+def remove_stale_temps(
+    folder,  # the folder to clean (a missing folder is left alone)
+) -> list:
     """Delete the temporary files (`.NAME.XXXX.tmp`) that killed `atomic_path` writes left in `folder`; returns the
     names."""
     folder, gone = Path(folder), []
@@ -285,7 +305,10 @@ def remove_stale_temps(folder) -> list:
 class Interrupted(KeyboardInterrupt):
     "A stop asked for by a signal (`signum`: 2 for SIGINT, 15 for SIGTERM)."
 
-    def __init__(self, signum: int):
+    def __init__(
+        self,
+        signum: int,  # the signal's number: 2 (SIGINT) or 15 (SIGTERM)
+    ):
         import signal
 
         self.signum, self.signame = signum, signal.Signals(signum).name
@@ -328,12 +351,20 @@ def versions() -> dict:
     )
 
 # %% ../nbs/00a_core.ipynb #680c0890
-def recipe_key(config: dict) -> str:
+def recipe_key(
+    config: dict,  # the recipe (JSON-able; other values are hashed by their str)
+) -> str:
     "A short stable hash of a JSON-able recipe (for cache file names)."
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 # %% ../nbs/00a_core.ipynb #3012659d
-def save_tensors(path, tensors: dict, kind: str, config: dict, **summary) -> Path:
+def save_tensors(
+    path,  # the .safetensors file to write; the manifest goes beside it as .json
+    tensors: dict,  # {name: tensor} to store
+    kind: str,  # what the file holds, e.g. 'generator', 'scores', 'experts': the metadata key is `dd_nb.<kind>`
+    config: dict,  # the JSON-able recipe that made the tensors, stored in the metadata and the manifest
+    **summary,
+) -> Path:
     """`tensors` as safetensors with `config` in the metadata under `dd_nb.<kind>`, and a JSON manifest (config +
     summary) beside them."""
     from safetensors.torch import save_file
@@ -347,7 +378,11 @@ def save_tensors(path, tensors: dict, kind: str, config: dict, **summary) -> Pat
     return path
 
 # %% ../nbs/00a_core.ipynb #36cce863
-def load_tensors(path, kind: str, what: str) -> tuple:
+def load_tensors(
+    path,  # a file written by `save_tensors`
+    kind: str,  # the `kind` it was saved with
+    what: str,  # what the file is, as errors name it, e.g. 'expert buffer'
+) -> tuple:
     "(tensors, config) from a file written by `save_tensors` for `kind`; `what` names it in errors."
     from safetensors import safe_open
 
@@ -362,7 +397,12 @@ def load_tensors(path, kind: str, what: str) -> tuple:
     return tensors, json.loads(meta[f'dd_nb.{kind}'])
 
 # %% ../nbs/00a_core.ipynb #cfd564b2
-def cached_by_recipe(path, config: dict, load, make):
+def cached_by_recipe(
+    path,  # the cache file
+    config: dict,  # the recipe the object must have been made with
+    load,  # reads the object from a path: `load(path)`, with its recipe as `.config`
+    make,  # builds the object when the cache is missing or stale: `make()`; rank 0 saves it to `path`
+):
     """`load(path)` when that file holds exactly `config`, else `make()`, saved to `path` (the object has `.config`
     and `.save`)."""
     if Path(path).is_file():

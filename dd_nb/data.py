@@ -21,7 +21,14 @@ __all__ = ['CIFAR_STATS', 'IMAGENET_STATS', 'SMALL_STATS', 'FASHION_CLASSES', 'I
 class Split:
     "Images and labels of one split: a tensor, or lazily read from a `Dataset` (item = (image in [0,1], label))."
 
-    def __init__(self, labels, images=None, dataset=None, indices=None, transform=None):
+    def __init__(
+        self,
+        labels,  # (N,) integer class labels
+        images=None,  # (N, C, H, W) normalised images; None: read lazily from `dataset`
+        dataset=None,  # a `Dataset` of (image in [0, 1], label) items, read when `images` is None
+        indices=None,  # positions in `dataset` of the split's items (default: 0 … N-1)
+        transform=None,  # applied to each batch of images read from `dataset` (the normalisation)
+    ):
         self.labels = torch.as_tensor(labels, dtype=torch.long)
         self._images, self.dataset, self.transform = images, dataset, transform
         self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
@@ -66,7 +73,13 @@ class Split:
 class ZCA:
     "ZCA whitening fitted on flattened images: `x ↦ (x − μ) W`, with `W = U diag((s+ε)^-½) Uᵀ`."
 
-    def __init__(self, mean, whiten, unwhiten, eps=0.1):
+    def __init__(
+        self,
+        mean,  # (C·H·W,) mean μ of the flattened training images
+        whiten,  # (C·H·W, C·H·W) whitening matrix W
+        unwhiten,  # (C·H·W, C·H·W) its inverse, used by `inverse`
+        eps=0.1,  # the ε added to the eigenvalues when fitting (recorded only)
+    ):
         self.mean, self.whiten, self.unwhiten, self.eps = mean, whiten, unwhiten, eps
 
     @classmethod
@@ -96,17 +109,17 @@ class RealData:
 
     def __init__(
         self,
-        name,
-        train: Split,
-        test: Split,
-        classes,
-        mean,
-        std,
-        val_frac=0.1,
-        seed=0,
-        zca: ZCA | None = None,
-        dsa_strategy='color_crop_cutout_flip_scale_rotate',
-        source=None,
+        name,  # the dataset's name, recorded in manifests
+        train: Split,  # the normalised training images; `val_frac` of each class becomes the val split
+        test: Split,  # the normalised test split
+        classes,  # class names in label order (at least 2)
+        mean,  # per-channel normalisation mean (zeros under ZCA)
+        std,  # per-channel normalisation std (ones under ZCA)
+        val_frac=0.1,  # fraction of each class of `train` held out, stratified, as the val split (0: none)
+        seed=0,  # seed of the train / val split
+        zca: ZCA | None = None,  # the ZCA whitening the images are stored in, if any
+        dsa_strategy='color_crop_cutout_flip_scale_rotate',  # the DSA augmentation that suits the images
+        source=None,  # where the data was read from, for the manifest
     ):
         self.name, self.classes, self.seed, self.val_frac = name, list(classes), seed, val_frac
         self.mean, self.std, self.zca, self.dsa_strategy, self.source = list(mean), list(std), zca, dsa_strategy, source
@@ -222,7 +235,10 @@ def _carve_val(train: Split, frac, seed):
     return train.subset(tr), train.subset(va)
 
 # %% ../nbs/01_data.ipynb #214d8a2b
-def digits(val_frac=0.1, seed=0) -> RealData:
+def digits(
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split (the train / test split is fixed)
+) -> RealData:
     "scikit-learn's bundled 8×8 digits under the fixed dd_nb protocol."
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -250,7 +266,13 @@ def digits(val_frac=0.1, seed=0) -> RealData:
 class ImageFiles(Dataset):
     "Image files with labels, read as `mode` ('L' or 'RGB'), resized/centre-cropped to `size` if given."
 
-    def __init__(self, paths, labels, mode='RGB', size=None):
+    def __init__(
+        self,
+        paths,  # the image files
+        labels,  # one integer label per file
+        mode='RGB',  # PIL mode the images are converted to: 'L' or 'RGB'
+        size=None,  # (H, W) to resize (shorter side) and centre-crop to; None: as stored
+    ):
         self.paths, self.targets, self.mode, self.size = list(map(str, paths)), list(map(int, labels)), mode, size
 
     def __len__(self):
@@ -286,18 +308,18 @@ def _labels_of(ds):
 
 # %% ../nbs/01_data.ipynb #76c93300
 def from_datasets(
-    train_ds,
-    test_ds,
-    classes,
-    name='custom',
-    mean=None,
-    std=None,
-    zca=False,
-    val_frac=0.1,
-    seed=0,
-    max_bytes=2**31,
-    dsa_strategy='color_crop_cutout_flip_scale_rotate',
-    source=None,
+    train_ds,  # training `Dataset` of ((C, H, W) image in [0, 1], label) items
+    test_ds,  # test `Dataset` of the same items
+    classes,  # class names in label order
+    name='custom',  # the dataset's name, for manifests and errors
+    mean=None,  # per-channel normalisation mean (default: measured on the training set)
+    std=None,  # per-channel normalisation std (default: measured on the training set)
+    zca=False,  # ZCA-whiten instead of mean / std (fitted on the training set, at most 10,000 images when lazy)
+    val_frac=0.1,  # fraction of each class of the training set held out as the val split
+    seed=0,  # seed of the train / val split
+    max_bytes=2**31,  # hold both sets in memory when their float32 images fit in this many bytes, else read lazily
+    dsa_strategy='color_crop_cutout_flip_scale_rotate',  # the DSA augmentation that suits the images
+    source=None,  # where the data came from, for the manifest
 ) -> RealData:
     "A `RealData` from any two torch datasets of `(image in [0,1], label)` items."
     if len(train_ds) == 0:
@@ -376,7 +398,15 @@ def _image_mode(path):
     return 'L' if _open_image(path).mode in ('L', 'LA', 'I', 'I;16', '1') else 'RGB'
 
 # %% ../nbs/01_data.ipynb #2a9a2e80
-def image_folder(path, size=None, val_frac=0.1, seed=0, test_frac=0.25, zca=False, max_bytes=2**31) -> RealData:
+def image_folder(
+    path,  # the folder: path/<class>/* or path/{train,test}/<class>/*
+    size=None,  # int or (H, W) the images are resized / centre-cropped to (default: the first image's size)
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split (and of the train / test split of a folder without train/ and test/)
+    test_frac=0.25,  # fraction of a folder without train/ and test/ held out, stratified, as the test split
+    zca=False,  # ZCA-whiten (else per-channel mean / std measured on the training split)
+    max_bytes=2**31,  # hold the images in memory when they fit in this many bytes (float32), else read lazily
+) -> RealData:
     """A `RealData` from an ImageFolder directory: `path/{train,test}/<class>/*.png`, or `path/<class>/*` split
     stratified."""
     path = Path(path)
@@ -457,7 +487,9 @@ class _DataOnlyUnpickler(pickle.Unpickler):
         raise _Refused(f'{module}.{name} is not available in this NumPy')
 
 # %% ../nbs/01_data.ipynb #76d7867f
-def read_cifar_pickle(path) -> dict:
+def read_cifar_pickle(
+    path,  # a CIFAR python batch or meta file
+) -> dict:
     "A CIFAR python batch or meta file as a dict with str keys, read without executing anything."
     path = Path(path)
     try:
@@ -514,12 +546,22 @@ def _cifar(name, root, zca=False, val_frac=0.1, seed=0):
     )
 
 # %% ../nbs/01_data.ipynb #a687259d
-def cifar10(root, zca=False, val_frac=0.1, seed=0) -> RealData:
+def cifar10(
+    root,  # the folder that holds cifar-10-batches-py/
+    zca=False,  # ZCA-whiten (else the official per-channel mean / std)
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split
+) -> RealData:
     "CIFAR-10 from `root/cifar-10-batches-py/` (no download)."
     return _cifar('cifar10', root, zca, val_frac, seed)
 
 # %% ../nbs/01_data.ipynb #eeba4e43
-def cifar100(root, zca=False, val_frac=0.1, seed=0) -> RealData:
+def cifar100(
+    root,  # the folder that holds cifar-100-python/
+    zca=False,  # ZCA-whiten (else the official per-channel mean / std)
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split
+) -> RealData:
     "CIFAR-100 from `root/cifar-100-python/` (no download)."
     return _cifar('cifar100', root, zca, val_frac, seed)
 
@@ -552,7 +594,9 @@ NO_FLIP = 'color_crop_cutout_scale_rotate'  # DSA without the flip: digits and t
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
 
 # %% ../nbs/01_data.ipynb #37e3b2f3
-def read_idx(path) -> np.ndarray:
+def read_idx(
+    path,  # an IDX file, gzipped if its name ends in .gz
+) -> np.ndarray:
     "An IDX file (MNIST's format, gzipped when it ends in .gz) as an array, checked against its header."
     path = Path(path)
     try:
@@ -599,7 +643,13 @@ def _how_to_get(name):
     return f'{deb}on a machine with internet torchvision.datasets.{tv}(ROOT, download=True) writes ROOT/{tv}/raw/'
 
 # %% ../nbs/01_data.ipynb #f52c5677
-def idx_dataset(name, root=None, zca=False, val_frac=0.1, seed=0) -> RealData:
+def idx_dataset(
+    name,  # 'mnist' or 'fashion-mnist'
+    root=None,  # folder of the four IDX files, flat or ROOT/<MNIST|FashionMNIST>/raw/ (default: Debian's, if any)
+    zca=False,  # ZCA-whiten (else the official mean / std)
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split
+) -> RealData:
     "MNIST or Fashion-MNIST from its four IDX files in `root` (flat or torchvision's layout) or the default folder."
     check_choice('IDX dataset', name, IDX_TORCHVISION_FOLDER)
     if root is None and name not in IDX_DEFAULT_ROOT:
@@ -640,7 +690,12 @@ def idx_dataset(name, root=None, zca=False, val_frac=0.1, seed=0) -> RealData:
     )
 
 # %% ../nbs/01_data.ipynb #68d39355
-def svhn(root, zca=False, val_frac=0.1, seed=0) -> RealData:
+def svhn(
+    root,  # the folder that holds train_32x32.mat and test_32x32.mat
+    zca=False,  # ZCA-whiten (else the official per-channel mean / std)
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split
+) -> RealData:
     "SVHN (cropped digits) from torchvision's `train_32x32.mat` and `test_32x32.mat` in `root` (no download)."
     from scipy.io import loadmat
 
@@ -686,7 +741,12 @@ IMAGENET_SUBSETS = {
 }
 
 
-def tiny_imagenet(root, val_frac=0.1, seed=0, size=64) -> RealData:
+def tiny_imagenet(
+    root,  # the tiny-imagenet-200 folder, or the folder that holds it
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split
+    size=64,  # side in pixels the images are resized / centre-cropped to
+) -> RealData:
     "Tiny-ImageNet-200 from its folder layout under `root` (or `root/tiny-imagenet-200`), read lazily."
     root = Path(root)
     if (root / 'tiny-imagenet-200').is_dir():
@@ -726,7 +786,13 @@ def tiny_imagenet(root, val_frac=0.1, seed=0, size=64) -> RealData:
     )
 
 # %% ../nbs/01_data.ipynb #668644d9
-def imagenet_subset(name, root, size=128, val_frac=0.1, seed=0) -> RealData:
+def imagenet_subset(
+    name,  # a key of `IMAGENET_SUBSETS`, e.g. 'imagenette'
+    root,  # an ImageNet folder with train/<wnid>/ and val/<wnid>/ for all 1,000 classes
+    size=128,  # side in pixels the images are resized / centre-cropped to
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split
+) -> RealData:
     "An ImageNet subset (`IMAGENET_SUBSETS`) from `root/{train,val}/<wnid>/`, read lazily."
     check_choice('ImageNet subset', name, IMAGENET_SUBSETS)
     root = Path(root)
@@ -769,7 +835,14 @@ def imagenet_subset(name, root, size=128, val_frac=0.1, seed=0) -> RealData:
 DATASETS = ['digits', 'fashion-mnist', 'mnist', 'svhn', 'cifar10', 'cifar100', 'tiny-imagenet', *IMAGENET_SUBSETS]
 
 
-def load_data(name, root=None, zca=False, val_frac=0.1, seed=0, size=None) -> RealData:
+def load_data(
+    name,  # a name in `DATASETS`, or the path of an ImageFolder directory
+    root=None,  # the folder that holds the dataset's files (not needed for digits, nor for a folder path)
+    zca=False,  # ZCA-whiten (not for digits, tiny-imagenet and the ImageNet subsets)
+    val_frac=0.1,  # fraction of each class of the training split held out as the val split
+    seed=0,  # seed of the train / val split
+    size=None,  # image side for folders (default: the images' own), tiny-imagenet (64), ImageNet subsets (128)
+) -> RealData:
     "A `RealData` by registered name, or from an `ImageFolder` path."
     if name not in DATASETS and Path(name).is_dir():
         return image_folder(name, size=size, val_frac=val_frac, seed=seed, zca=zca)

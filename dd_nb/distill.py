@@ -82,17 +82,17 @@ class Distiller:
 
     def __init__(
         self,
-        param: Parameterization,
-        matcher: Matcher,
-        real,
-        iterations: int,
-        seed=0,
-        out=None,
-        checkpoint_every=None,
-        checkpoint_seconds=CHECKPOINT_SECONDS,
-        callbacks=(),
-        progress=True,
-        config=None,
+        param: Parameterization,  # the synthetic set's parameterization (what is optimised)
+        matcher: Matcher,  # the matching loss; the run happens on its device
+        real,  # the real data (`RealData`)
+        iterations: int,  # distillation iterations (at least 1)
+        seed=0,  # seed of every RNG at the start (a resume must use the same)
+        out=None,  # folder for checkpoint.pt and metrics.jsonl (None: nothing written)
+        checkpoint_every=None,  # also checkpoint every this many iterations (None: by time only)
+        checkpoint_seconds=CHECKPOINT_SECONDS,  # checkpoint at least this often, in seconds
+        callbacks=(),  # extra `Callback`s, run after the progress bar and the metrics log
+        progress=True,  # show a progress bar
+        config=None,  # the run's settings, kept in checkpoints: a resume must match them (iterations excepted)
     ):
         if iterations < 1:
             raise ValueError(f'iterations must be at least 1, got {iterations}')
@@ -312,7 +312,11 @@ class MetricsLog(Callback):
 class LiveHook(Callback):
     "Call `fn(distiller, metrics)` every `every` iterations (live plots, dashboards)."
 
-    def __init__(self, fn, every=1):
+    def __init__(
+        self,
+        fn,  # called as fn(distiller, metrics)
+        every=1,  # every this many iterations
+    ):
         self.fn, self.every = fn, every
 
     def on_iteration(self, d, m):

@@ -22,12 +22,12 @@ FORMAT = 'dd_nb.DistilledSet'
 class DistilledSet:
     "Synthetic images with hard or soft labels, optional learned lr and parameterization state, and a manifest."
 
-    images: torch.Tensor
-    labels: torch.Tensor
-    lr: torch.Tensor | None = None
-    state: dict = field(default_factory=dict)
-    manifest: dict = field(default_factory=dict)
-    transform: dict = field(default_factory=dict)
+    images: torch.Tensor  # (N, C, H, W) synthetic images in the data's normalised space
+    labels: torch.Tensor  # (N,) class indices, or (N, classes) soft labels (logits)
+    lr: torch.Tensor | None = None  # the learned learning rate (MTT family) the set is evaluated with
+    state: dict = field(default_factory=dict)  # a parameterization's tensors (latents, memories) to rebuild it
+    manifest: dict = field(default_factory=dict)  # dataset, method, config, seeds, creation time
+    transform: dict = field(default_factory=dict)  # the data's normalisation (mean, std, ZCA) to undo it
 
     def __post_init__(self):
         if self.images.dim() != 4:
@@ -127,7 +127,10 @@ def _tensors(ds: DistilledSet) -> dict:
     return {k: v.detach().cpu().contiguous() for k, v in t.items()}
 
 # %% ../nbs/04_distilled.ipynb #1af261b9
-def save(ds: DistilledSet, path) -> Path:
+def save(
+    ds: DistilledSet,  # the set to write
+    path,  # the file to write (its suffix becomes .safetensors)
+) -> Path:
     "Write `path` (.safetensors, manifest in its metadata) and the manifest beside it as `.json`; both atomically."
     from safetensors.torch import save_file
 
@@ -141,7 +144,9 @@ def save(ds: DistilledSet, path) -> Path:
     return path
 
 # %% ../nbs/04_distilled.ipynb #79aa8ccc
-def load(path) -> DistilledSet:
+def load(
+    path,  # a .safetensors file written by `save`
+) -> DistilledSet:
     "Read a set written by `save` (no unpickling); a truncated or foreign file is a clear error."
     from safetensors import safe_open
 
@@ -177,7 +182,9 @@ def load(path) -> DistilledSet:
 DistilledSet.save, DistilledSet.load = save, staticmethod(load)
 
 # %% ../nbs/04_distilled.ipynb #84fa8c65
-def denormalize(ds: DistilledSet) -> torch.Tensor:
+def denormalize(
+    ds: DistilledSet,  # a set whose images are in its data's normalised (or ZCA) space
+) -> torch.Tensor:
     "The set's images in [0, 1], using the manifest's normalisation (or the stored inverse ZCA)."
     x = ds.images.float()
     if 'zca.unwhiten' in ds.transform:
@@ -189,7 +196,10 @@ def denormalize(ds: DistilledSet) -> torch.Tensor:
     return x.clamp(0, 1)
 
 # %% ../nbs/04_distilled.ipynb #96118ad3
-def export_png(ds: DistilledSet, folder) -> Path:
+def export_png(
+    ds: DistilledSet,  # the set to export
+    folder,  # where to write <class>/<i>.png (and soft_labels.json for soft labels)
+) -> Path:
     "Write the set as an `ImageFolder` of PNGs: `folder/<class>/<i>.png`."
     from PIL import Image
 
@@ -223,7 +233,12 @@ def _tload(p):
         raise ValueError(f'{p}: not a readable torch tensor file ({e.__class__.__name__}: {str(e)[:200]})') from None
 
 # %% ../nbs/04_distilled.ipynb #23861aa6
-def from_mtt(folder, real=None, method='mtt', **extra) -> DistilledSet:
+def from_mtt(
+    folder,  # the folder that holds images_best.pt, labels_best.pt and optionally lr_best.pt
+    real=None,  # the `RealData` the set was distilled from, to fill the manifest
+    method='mtt',  # the method's name, for the manifest
+    **extra,
+) -> DistilledSet:
     "Import an MTT/TESLA/DATM/PAD trio (`images_best.pt`, `labels_best.pt`, optional `lr_best.pt`)."
     folder = Path(folder)
     for f in ['images_best.pt', 'labels_best.pt']:
@@ -237,7 +252,13 @@ def from_mtt(folder, real=None, method='mtt', **extra) -> DistilledSet:
     return DistilledSet.create(images.float(), labels, real, method=method, lr=lr, imported_from=str(folder), **extra)
 
 # %% ../nbs/04_distilled.ipynb #5548555a
-def from_dc(path, real=None, exp=0, method='dc', **extra) -> DistilledSet:
+def from_dc(
+    path,  # a DC/DSA/DM res_*.pt file
+    real=None,  # the `RealData` the set was distilled from, to fill the manifest
+    exp=0,  # which experiment of the file's 'data' list to import (0-based)
+    method='dc',  # the method's name, for the manifest
+    **extra,
+) -> DistilledSet:
     "Import experiment `exp` of a DC/DSA/DM `res_*.pt` file."
     res = _tload(path)
     if not isinstance(res, dict) or 'data' not in res:

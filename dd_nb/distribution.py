@@ -28,16 +28,16 @@ class DistributionMatcher(Matcher):
 
     def __init__(
         self,
-        net='ConvNet',
-        width=128,
-        batch_real=256,
-        dsa=True,
-        strategy=None,
-        alpha=None,
-        layers=None,
-        seed=0,
-        device=None,
-        compile='auto',
+        net='ConvNet',  # the embedding network, a `NETS` name; a fresh frozen random one every iteration
+        width=128,  # its width (ConvNet channels)
+        batch_real=256,  # real images per class in each step
+        dsa=True,  # siamese DSA augmentation of real and synthetic images (one draw per class)
+        strategy=None,  # DSA strategy string such as 'color_crop_cutout_flip_scale_rotate' (None: the dataset's)
+        alpha=None,  # PAD's FIEM: match the blocks past the first α of the parameters (not with `layers`)
+        layers=None,  # indices of the feature blocks whose outputs to match (None: the final embedding)
+        seed=0,  # seed of the matcher's own RNG
+        device=None,  # where the matching runs (None: `default_device()`)
+        compile='auto',  # `torch.compile` the embedding pass: True, False or 'auto' (see `use_compile`)
     ):
         super().__init__(seed, device, compile)
         self.net_name, self.width, self.batch_real, self.dsa, self.strategy = net, width, batch_real, dsa, strategy

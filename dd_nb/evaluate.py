@@ -20,7 +20,11 @@ from .train import get_protocol, train_net, train_nets_vectorized, accuracy, cac
 __all__ = ['check_set', 'EvalResult', 'Evaluator', 'format_report']
 
 # %% ../nbs/05a_evaluate.ipynb #5bd293ce
-def check_set(images, labels, real: RealData):
+def check_set(
+    images,  # (N, C, H, W) synthetic images in `real`'s normalised space
+    labels,  # (N,) integer labels or (N, classes) soft labels
+    real: RealData,  # the data the set is for: channels, image size and classes
+):
     "Validate synthetic `images` (N, C, H, W) and hard (N,) or soft (N, classes) `labels` against `real`."
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         raise ValueError(f'images must be a (N, C, H, W) tensor, got {getattr(images, "shape", type(images).__name__)}')
@@ -43,12 +47,12 @@ def check_set(images, labels, real: RealData):
 class EvalResult:
     "Final-epoch test accuracies of K fresh networks trained under one protocol."
 
-    accs: list
-    protocol: str
-    net: str
-    seeds: list
-    n_images: int
-    seconds: float
+    accs: list  # final-epoch test accuracy of each network, in [0, 1]
+    protocol: str  # the training recipe's name (`PROTOCOLS`)
+    net: str  # the architecture's name (`NETS`)
+    seeds: list  # each network's seed
+    n_images: int  # images the networks were trained on
+    seconds: float  # wall time of training and testing them
     precision: str = 'fp32'  # of the training and testing forward passes
     cached: bool = False  # read from the on-disk cache of an earlier run, not computed now
 
@@ -72,18 +76,18 @@ class Evaluator:
 
     def __init__(
         self,
-        real: RealData,
-        protocol='dsa',
-        net='ConvNet',
-        models=5,
-        seed=0,
-        device=None,
-        width=128,
-        compile='auto',
-        vectorize='auto',
-        progress=True,
-        split='test',
-        precision='fp32',
+        real: RealData,  # the data: shapes, classes, DSA strategy and the split the networks are tested on
+        protocol='dsa',  # the training recipe: a name in `PROTOCOLS` or a `Protocol`
+        net='ConvNet',  # the architecture, a name in `NETS`
+        models=5,  # fresh networks trained per set (seeds `seed` … `seed + models - 1`)
+        seed=0,  # seed of the first network; model k has seed + k
+        device=None,  # where to train (default: `default_device()`)
+        width=128,  # ConvNet channels per layer (other architectures have fixed widths)
+        compile='auto',  # compile the training step: True, False or 'auto' (see `use_compile`)
+        vectorize='auto',  # train a job's networks at once (`vmap`): True, False or 'auto' (CUDA); never with buffers
+        progress=True,  # show progress bars
+        split='test',  # the split tested on: 'test' for reporting, 'val' for selection
+        precision='fp32',  # of the forward passes: 'fp32', 'bf16', 'fp16' or 'auto' (resolved for `device`)
         full_models=None,  # networks for the full-data baseline (default `models`): it costs the most by far
     ):
         self.real, self.protocol, self.net, self.models, self.seed = real, get_protocol(protocol), net, models, seed

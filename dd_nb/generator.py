@@ -97,7 +97,11 @@ class LayeredGenerator(nn.Module):
 class AdaIN(nn.Module):
     "Instance norm, then a per-channel scale (1 + γ(w)) and shift β(w)."
 
-    def __init__(self, channels, w_dim):
+    def __init__(
+        self,
+        channels,  # channels of the feature map it normalises
+        w_dim,  # size of the style vector w that gives γ and β
+    ):
         super().__init__()
         self.affine = nn.Linear(w_dim, 2 * channels)
         nn.init.zeros_(self.affine.weight)
@@ -121,7 +125,17 @@ def _plan(im_size, min_stages=4, max_up=4):
 class StyleGenerator(LayeredGenerator):
     "A small class-conditional style-modulated generator (see above); `arch` holds its constructor arguments."
 
-    def __init__(self, channels, num_classes, im_size, z_dim=64, w_dim=128, width=128, mapping_layers=3, min_stages=4):
+    def __init__(
+        self,
+        channels,  # image channels (1 grey, 3 RGB)
+        num_classes,  # number of classes it is conditioned on
+        im_size,  # (H, W) image size; must be square
+        z_dim=64,  # size of the noise z (and of the class embedding)
+        w_dim=128,  # size of the style vector w
+        width=128,  # channels of f_0, halved at each ×2 upsampling (never below 32)
+        mapping_layers=3,  # linear layers of the mapping network (z, y) → w
+        min_stages=4,  # at least this many stages (more when the image needs more upsamplings)
+    ):
         super().__init__()
         self.arch = dict(
             channels=channels,
@@ -167,7 +181,13 @@ class StyleGenerator(LayeredGenerator):
 class ProjectionDiscriminator(nn.Module):
     "Spectral-normalised conv discriminator with a class projection head."
 
-    def __init__(self, channels, num_classes, im_size, width=64):
+    def __init__(
+        self,
+        channels,  # image channels (1 grey, 3 RGB)
+        num_classes,  # number of classes of the projection head
+        im_size,  # (H, W) image size (square: H sets how often average pooling halves it, down to 2)
+        width=64,  # channels of the first conv, doubled at each downsampling
+    ):
         super().__init__()
         sn = nn.utils.spectral_norm
         layers, c, s = [sn(nn.Conv2d(channels, width, 3, padding=1)), nn.LeakyReLU(0.2)], width, im_size[0]
@@ -189,7 +209,10 @@ class ProjectionDiscriminator(nn.Module):
         return self.out(torch.cat([h, sd], 1))[:, 0] + (self.embed(y) * h).sum(1)
 
 # %% ../nbs/14_generator.ipynb #16de5942
-def to_data(real, x):
+def to_data(
+    real,  # the real data whose normalisation (mean/std or ZCA) defines the stored space
+    x,  # (N, C, H, W) generator output in [−1, 1]
+):
     "Generator output in [−1, 1] → the stored space of `real` (mean/std normalised or ZCA)."
     return real.normalize((x + 1) / 2)
 
@@ -204,7 +227,15 @@ GENERATOR_VERSION = (
 )
 
 
-def generator_recipe(real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.1, **arch) -> dict:
+def generator_recipe(
+    real,  # the real data the generator is trained on (its manifest and image shape)
+    steps=600,  # adversarial steps (one discriminator and one generator update each)
+    batch=64,  # real images (and generated images) per step
+    lr=2e-4,  # Adam learning rate of both the generator and the discriminator
+    seed=0,  # seed of the initialisation, the batch sampling and the noise
+    mode_seeking=0.1,  # weight of the mode-seeking (anti-collapse) term of the generator loss; 0: off
+    **arch,
+) -> dict:
     g = StyleGenerator(real.channels, real.num_classes, real.im_size, **arch)
     return dict(
         data=real.manifest(),
@@ -221,7 +252,15 @@ def generator_recipe(real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.
 
 # %% ../nbs/14_generator.ipynb #0bd9460a
 def train_generator(
-    real, steps=600, batch=64, lr=2e-4, seed=0, mode_seeking=0.1, device=None, progress=True, **arch
+    real,  # the real data; the generator learns its training split
+    steps=600,  # adversarial steps (one discriminator and one generator update each)
+    batch=64,  # real images (and generated images) per step
+    lr=2e-4,  # Adam learning rate of both the generator and the discriminator
+    seed=0,  # seed of the initialisation, the batch sampling and the noise
+    mode_seeking=0.1,  # weight of the mode-seeking (anti-collapse) term of the generator loss; 0: off
+    device=None,  # where to train (default: CUDA when present)
+    progress=True,  # show a tqdm bar over the steps
+    **arch,
 ) -> StyleGenerator:
     "Train a `StyleGenerator` adversarially on `real`'s training split; returns it in eval mode with its `recipe`."
     cfg = generator_recipe(real, steps, batch, lr, seed, mode_seeking, **arch)
@@ -253,7 +292,9 @@ def train_generator(
     return G
 
 # %% ../nbs/14_generator.ipynb #b6cb1896
-def fingerprint(G: nn.Module) -> str:
+def fingerprint(
+    G: nn.Module,  # the module (usually a generator) whose state is hashed
+) -> str:
     "sha256 (16 hex digits) of a module's parameters and buffers, in `state_dict` order."
     h = hashlib.sha256()
     for k, v in G.state_dict().items():
@@ -262,11 +303,17 @@ def fingerprint(G: nn.Module) -> str:
     return h.hexdigest()[:16]
 
 # %% ../nbs/14_generator.ipynb #3a252e8f
-def save_generator(G: StyleGenerator, path) -> Path:
+def save_generator(
+    G: StyleGenerator,  # a generator from `train_generator` (it carries its `recipe`)
+    path,  # the .safetensors file to write
+) -> Path:
     return save_tensors(path, dict(G.state_dict()), 'generator', G.recipe, fingerprint=fingerprint(G))
 
 # %% ../nbs/14_generator.ipynb #16cb6ddb
-def load_generator(path, device=None) -> StyleGenerator:
+def load_generator(
+    path,  # a .safetensors file written by `save_generator`
+    device=None,  # where to put the generator (default: CUDA when present)
+) -> StyleGenerator:
     t, cfg = load_tensors(path, 'generator', 'generator')
     G = StyleGenerator(**cfg['arch'])
     G.load_state_dict(t)
@@ -284,7 +331,13 @@ class _Saved:
         save_generator(self.G, path)
 
 # %% ../nbs/14_generator.ipynb #66d7b38e
-def cached_generator(real, folder=None, device=None, progress=True, **recipe) -> StyleGenerator:
+def cached_generator(
+    real,  # the real data the generator is trained on
+    folder=None,  # where generators are cached (default: the dd_nb cache's `generators` folder)
+    device=None,  # where to train or load it (default: CUDA when present)
+    progress=True,  # show a tqdm bar when it has to be trained
+    **recipe,
+) -> StyleGenerator:
     """The generator trained on `real` with exactly this recipe, from `folder` (default: the dd_nb cache), else
     trained and saved."""
     cfg = generator_recipe(real, **recipe)
@@ -298,7 +351,15 @@ def cached_generator(real, folder=None, device=None, progress=True, **recipe) ->
     return s.G
 
 # %% ../nbs/14_generator.ipynb #10fab364
-def real_classifier(real, net='ConvNet', epochs=100, seed=0, width=128, device=None, folder=None) -> nn.Module:
+def real_classifier(
+    real,  # the real data; the classifier learns its training split
+    net='ConvNet',  # a registered architecture
+    epochs=100,  # training epochs
+    seed=0,  # seed of the initialisation, data order and augmentation
+    width=128,  # the network's width
+    device=None,  # where to train and keep it (default: CUDA when present)
+    folder=None,  # where classifiers are cached (default: the dd_nb cache's `classifiers` folder)
+) -> nn.Module:
     """A `net` trained on `real`'s train split (SGD, DSA augmentation, lr 0.01 → 0.001 at half), cached by recipe;
     eval mode, frozen."""
     from dd_nb.augment import DSA
@@ -319,7 +380,13 @@ def real_classifier(real, net='ConvNet', epochs=100, seed=0, width=128, device=N
 
 # %% ../nbs/14_generator.ipynb #5259ec01
 @torch.no_grad()
-def generator_quality(G: LayeredGenerator, real, classifier: nn.Module, n=100, seed=0) -> dict:
+def generator_quality(
+    G: LayeredGenerator,  # the generator to assess
+    real,  # the real data (its test split scores the classifier; its training images give the real spread)
+    classifier: nn.Module,  # a classifier of real images, e.g. `real_classifier(real)`
+    n=100,  # generated images per class
+    seed=0,  # seed of the noise draws
+) -> dict:
     """Share of `n` generated images per class that `classifier` assigns to their class, the classifier's real test
     accuracy,
     and `diversity`: the per-pixel spread of a class's generated images over that of its real training images, averaged
@@ -345,7 +412,11 @@ class StyleGANAdapter(LayeredGenerator):
     """An NVlabs StyleGAN3 / StyleGAN-XL generator as a `LayeredGenerator`: its synthesis layers, in order, are the
     stages."""
 
-    def __init__(self, G: nn.Module, truncation_psi=1.0):
+    def __init__(
+        self,
+        G: nn.Module,  # an NVlabs StyleGAN3 / StyleGAN-XL generator (`mapping`, `synthesis`, `z_dim`, `w_dim`, `c_dim`)
+        truncation_psi=1.0,  # truncation of w towards its mean in the mapping (1: none)
+    ):
         super().__init__()
         for a in ('mapping', 'synthesis', 'z_dim', 'w_dim', 'c_dim'):
             if not hasattr(G, a):

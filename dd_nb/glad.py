@@ -20,17 +20,17 @@ class GanLatents(Parameterization):
 
     def __init__(
         self,
-        G: LayeredGenerator,
-        real,
-        ws,
-        labels,
-        stage: int,
-        f=None,
-        lr_w=0.01,
-        lr_img=1.0,
-        momentum=0.5,
-        syn_lr=None,
-        lr_lr=1e-5,
+        G: LayeredGenerator,  # the generator (frozen, put in eval mode)
+        real,  # the real data (its normalisation maps the generator's output to the stored space)
+        ws,  # (N, num_ws, w_dim) initial w⁺ latents, one per image
+        labels,  # (N,) class of each image
+        stage: int,  # the stage whose input f_stage is learnt: 0 … G.num_stages − 1
+        f=None,  # initial f_stage (default: `G.features(ws, stage)`)
+        lr_w=0.01,  # SGD learning rate of w⁺
+        lr_img=1.0,  # SGD learning rate of f_stage
+        momentum=0.5,  # SGD momentum of w⁺ and f_stage
+        syn_lr=None,  # initial learnable student learning rate (None: not learnt)
+        lr_lr=1e-5,  # learning rate of `syn_lr`
     ):
         super().__init__()
         G._check_stage(stage)
@@ -122,14 +122,14 @@ GENERATOR_STEPS = 600  # the default digits / small-image generator recipe (note
 
 
 def build_glad(
-    method,
-    real,
-    ipc,
-    stage=None,
-    generator: LayeredGenerator | None = None,
-    seed=0,
-    iterations=None,
-    device=None,
+    method,  # the matching method: one with a GLaD preset (`glad_preset`)
+    real,  # the real data (`RealData`)
+    ipc,  # images per class
+    stage=None,  # the generator stage whose input is learnt (None: the middle one, `G.num_stages // 2`)
+    generator: LayeredGenerator | None = None,  # None: the cached `StyleGenerator` of `real` (`cached_generator`)
+    seed=0,  # seed of the latents' initialisation and of the matcher's networks
+    iterations=None,  # distillation iterations (None: the preset's)
+    device=None,  # where to run (default: CUDA when present)
     **overrides,
 ):
     """(GanLatents, matcher, iterations, config) for `method` in the latent space of `generator` at `stage` (default:

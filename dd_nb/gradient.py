@@ -22,7 +22,9 @@ __all__ = ['LOOPS', 'get_loops', 'GradientMatcher', 'GradientOptions', 'gradient
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
 
 
-def get_loops(ipc):
+def get_loops(
+    ipc,  # images per class: 1, 10, 20, 30, 40 or 50
+):
     "The official (outer_loop, inner_loop) for an IPC."
     if ipc not in LOOPS:
         raise ValueError(
@@ -36,21 +38,21 @@ class GradientMatcher(Matcher):
 
     def __init__(
         self,
-        dsa=True,
-        metric='ours',
-        net='ConvNet',
-        width=128,
-        outer_loop=None,
-        inner_loop=None,
-        batch_real=256,
-        lr_net=0.01,
-        batch_train=256,
-        strategy=None,
-        mask=None,
-        alpha=None,
-        seed=0,
-        device=None,
-        compile='auto',
+        dsa=True,  # siamese DSA augmentation of real and synthetic batches (DSA); False: none (DC)
+        metric='ours',  # gradient distance, as `grad_distance` names it: 'ours', 'mse', 'cos' or 'idc'
+        net='ConvNet',  # the agent network, a `NETS` name; a fresh one every iteration
+        width=128,  # its width (ConvNet channels)
+        outer_loop=None,  # matching steps per iteration (None: by IPC, `get_loops`)
+        inner_loop=None,  # epochs the network trains on the synthetic set between them (None: by IPC)
+        batch_real=256,  # real images per class in each matching step (at most the smallest class)
+        lr_net=0.01,  # learning rate of that inner training (plain SGD)
+        batch_train=256,  # its batch size
+        strategy=None,  # DSA strategy string such as 'color_crop_cutout_flip_scale_rotate' (None: the dataset's)
+        mask=None,  # flat boolean mask over the network's parameters that the distance keeps (not with `alpha`)
+        alpha=None,  # PAD's FIEM: leave the first α fraction of the parameters out of the distance (not with `mask`)
+        seed=0,  # seed of the matcher's own RNG
+        device=None,  # where the matching runs (None: `default_device()`)
+        compile='auto',  # `torch.compile` the first-order passes: True, False or 'auto' (see `use_compile`)
     ):
         super().__init__(seed, device, compile)
         self.name = 'dsa' if dsa else 'dc'

@@ -42,7 +42,13 @@ class HerdingOptions(MethodOptions):
 class Selection(Matcher):
     "The matcher of a selection method: nothing to match, the set is chosen once (0 iterations)."
 
-    def __init__(self, name: str, seed=0, device=None, **kw):
+    def __init__(
+        self,
+        name: str,  # the selection method's name (in messages and the repr)
+        seed=0,  # seed of the matcher's RNG
+        device=None,  # where to run (default: CUDA when present)
+        **kw,
+    ):
         super().__init__(seed, device, compile=False)
         self.name = name
 
@@ -77,7 +83,12 @@ def herding_pixels(
     return Pixels(torch.cat(xs), torch.arange(real.num_classes).repeat_interleave(ipc), **pix)
 
 # %% ../nbs/20_herding.ipynb #d8b12c5e
-def selection_matcher(real, o, common, order=None) -> Selection:
+def selection_matcher(
+    real,  # the real data (unused: the matcher interface of `MethodSpec`)
+    o,  # the method's options (unused)
+    common,  # `build`'s common settings: the 'seed' and 'device' are used
+    order=None,  # the cached difficulty order (unused)
+) -> Selection:
     "The do-nothing matcher of herding."
     return Selection('herding', seed=common['seed'], device=common['device'])
 

@@ -31,13 +31,13 @@ __all__ = ['HMN_METHODS', 'HMN_SETTINGS', 'PRUNE_STATE', 'HMNShape', 'HMN', 'war
 class HMNShape:
     "Sizes of an HMN container (see above)."
 
-    mem_hw: int = 4
-    c_dataset: int = 4
-    c_feature: int = 2
-    c_class: int = 2
-    c_instance: int = 2
-    dec_width: int = 16
-    n_up: int = 1
+    mem_hw: int = 4  # side of every memory (the image side is mem_hw × 2^n_up)
+    c_dataset: int = 4  # channels of the dataset-level memory, shared by all classes
+    c_feature: int = 2  # channels each class's 1×1 extractor draws from the dataset memory
+    c_class: int = 2  # channels of each class-level memory
+    c_instance: int = 2  # channels of each instance-level memory (one per image)
+    dec_width: int = 16  # channels of the shared decoder's convolutions
+    n_up: int = 1  # the decoder's 2× upsampling steps
 
     @classmethod
     def default(cls, real, ipc) -> 'HMNShape':
@@ -70,14 +70,14 @@ class HMN(Parameterization):
 
     def __init__(
         self,
-        real,
-        per_class,
-        shape: HMNShape | None = None,
-        lr_memory=0.01,
-        lr_net=0.01,
-        momentum=0.5,
-        seed=0,
-        chunk=64,
+        real,  # the real data (classes, channels, square image size)
+        per_class,  # instance memories per class: one int for all classes, or a list with one count per class
+        shape: HMNShape | None = None,  # the memory and decoder sizes (default: `HMNShape()`)
+        lr_memory=0.01,  # SGD learning rate of the memories
+        lr_net=0.01,  # SGD learning rate of the class extractors and the decoder
+        momentum=0.5,  # SGD momentum of both groups
+        seed=0,  # seed of the memories' and the networks' initialisation
+        chunk=64,  # instances decoded per decoder pass
     ):
         super().__init__()
         C, s = real.num_classes, shape or HMNShape()
@@ -222,7 +222,13 @@ class HMN(Parameterization):
         return m
 
 # %% ../nbs/19_hmn.ipynb #0a7b7db4
-def warm_start(hmn: HMN, real, steps=300, lr=0.01, seed=0) -> HMN:
+def warm_start(
+    hmn: HMN,  # the container to fit (changed in place)
+    real,  # the real data whose training images are the targets
+    steps=300,  # Adam steps
+    lr=0.01,  # Adam learning rate
+    seed=0,  # seed of the choice of target images
+) -> HMN:
     "Fit the container so that instance i decodes to a random real training image of its class (in place)."
     g = torch.Generator().manual_seed(seed)
     target = torch.cat(
@@ -267,21 +273,21 @@ HMN_SETTINGS = (
 
 
 def build_hmn(
-    real,
-    ipc,
-    seed=0,
-    iterations=None,
-    device=None,
-    over_budget=0.1,
-    shape=None,
-    warm_steps=300,
-    lr_memory=0.01,
-    lr_net=None,
-    beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0),
-    beta_models=2,
-    prune_protocol='dsa',
-    prune=True,
-    method='dsa',
+    real,  # the real data (`RealData`)
+    ipc,  # images per class of the storage budget
+    seed=0,  # seed of the container, its warm start, the matcher's networks and the pruning
+    iterations=None,  # distillation iterations (None: the preset's)
+    device=None,  # where to run (default: CUDA when present)
+    over_budget=0.1,  # how far the container may exceed the budget before pruning (0.1: 10 % more floats)
+    shape=None,  # an `HMNShape` or a dict of its fields (default: `HMNShape.default(real, ipc)`)
+    warm_steps=300,  # `warm_start` steps towards real images (0: none)
+    lr_memory=0.01,  # SGD learning rate of the memories
+    lr_net=None,  # SGD learning rate of the extractors and the decoder (None: `hmn_lr_net(ipc)`)
+    beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0),  # the pruning β tried on the validation split
+    beta_models=2,  # networks trained per β
+    prune_protocol='dsa',  # training recipe of the AUM network and of the β evaluation
+    prune=True,  # prune into the budget in `finalize` (False: keep the over-budget container)
+    method='dsa',  # the gradient-matching method: one of `HMN_METHODS`
     **overrides,
 ):
     """(HMN, matcher, iterations, config): the over-budget container and DSA gradient matching with the IDC distance.
@@ -346,13 +352,21 @@ def aum_scores(
     return cb.scores
 
 # %% ../nbs/19_hmn.ipynb #a4aae7e1
-def prune_k(hmn: HMN, budget_floats: int) -> int:
+def prune_k(
+    hmn: HMN,  # the container
+    budget_floats: int,  # the storage budget in floats (`HMN.budget_floats(real, ipc)`)
+) -> int:
     "Images to drop per class so the container fits `budget_floats` (0 if it already does)."
     over = hmn.storage_floats() - budget_floats
     return max(0, math.ceil(over / (hmn.num_classes * hmn.instance_floats)))
 
 # %% ../nbs/19_hmn.ipynb #26db08aa
-def double_ended(labels, aum, k: int, beta: float) -> torch.Tensor:
+def double_ended(
+    labels,  # (N,) class of each image
+    aum,  # (N,) AUM of each image (low: hard, high: easy)
+    k: int,  # images to drop per class
+    beta: float,  # in [0, 1]: the share of the k taken from the hard (low-AUM) end
+) -> torch.Tensor:
     "Positions to drop: per class the ⌊β·k⌋ lowest-AUM and the k − ⌊β·k⌋ highest-AUM images."
     if not 0 <= beta <= 1:
         raise ValueError(f'beta must be in [0, 1], got {beta}')
@@ -487,7 +501,13 @@ def _notes(self: HMN) -> dict:
 HMN.notes = _notes
 
 # %% ../nbs/19_hmn.ipynb #3fb247ae
-def aum_plot(labels, aum, dropped=None, classes=None, ax=None):
+def aum_plot(
+    labels,  # (N,) class of each image
+    aum,  # (N,) AUM of each image
+    dropped=None,  # positions of the pruned images, marked in colour (None: none)
+    classes=None,  # class names for the x ticks (default: the class numbers)
+    ax=None,  # the axes to draw on (default: a new figure)
+):
     "AUM per image, one column per class; pruned images marked (red: hard tail, orange: easy tail)."
     ax = ax or plt.subplots(figsize=(8, 3))[1]
     dropped = set([] if dropped is None else torch.as_tensor(dropped).tolist())
@@ -505,7 +525,11 @@ def aum_plot(labels, aum, dropped=None, classes=None, ax=None):
 
 # %% ../nbs/19_hmn.ipynb #b470b038
 @torch.no_grad()
-def tier_plot(hmn: HMN, real, per_class=2):
+def tier_plot(
+    hmn: HMN,  # the container
+    real,  # the real data (to map the decoded images back to [0, 1] for display)
+    per_class=2,  # images shown per class
+):
     "Images as decoded, and with one memory tier replaced by its mean: what each tier carries."
     idx = torch.cat([torch.nonzero(hmn.labels == c).flatten()[:per_class] for c in range(hmn.num_classes)])
     variants = {'as decoded': hmn}
@@ -524,7 +548,11 @@ def tier_plot(hmn: HMN, real, per_class=2):
     return fig
 
 # %% ../nbs/19_hmn.ipynb #729a8337
-def storage_plot(hmn: HMN, budget_floats: int, ax=None):
+def storage_plot(
+    hmn: HMN,  # the container
+    budget_floats: int,  # the storage budget in floats, drawn as a dashed line
+    ax=None,  # the axes to draw on (default: a new figure)
+):
     "Floats per tier (stacked) against the budget."
     ax = ax or plt.subplots(figsize=(5, 1.6))[1]
     left = 0
@@ -538,7 +566,12 @@ def storage_plot(hmn: HMN, budget_floats: int, ax=None):
     return ax
 
 # %% ../nbs/19_hmn.ipynb #153b81e3
-def hmn_build(method, real, ipc, **settings):
+def hmn_build(
+    method,  # the gradient-matching method: one of `HMN_METHODS`
+    real,  # the real data (`RealData`)
+    ipc,  # images per class of the storage budget
+    **settings,
+):
     "`build_hmn` in the registry's form (method first)."
     return build_hmn(real, ipc, method=method, **settings)
 

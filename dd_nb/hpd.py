@@ -25,7 +25,9 @@ __all__ = ['SEARCH', 'cam_layer', 'cam_features', 'CamDistance', 'gradcam_torch'
 _POOLS = (nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Identity)
 
 
-def cam_layer(net: nn.Module) -> nn.Module:
+def cam_layer(
+    net: nn.Module,  # a network with a sequential `features` (a ConvNet)
+) -> nn.Module:
     "The layer CAMs are taken from: the last module of `net.features` that is not a pooling/flatten layer."
     feats = getattr(net, 'features', None)
     if not isinstance(feats, nn.Sequential):
@@ -49,7 +51,13 @@ def _activation_and_grad(net, x, y, layer=None, create_graph=False):
     return (A, g) if create_graph else (A.detach(), g.detach())
 
 # %% ../nbs/18_hpd.ipynb #c63bdaa6
-def cam_features(net: nn.Module, x, y, layer: nn.Module | None = None, create_graph=False) -> torch.Tensor:
+def cam_features(
+    net: nn.Module,  # the classifier the features are taken from
+    x,  # (N, C, H, W) images in the stored (normalised) space
+    y,  # (N,) class indices whose logits are differentiated
+    layer: nn.Module | None = None,  # the layer whose output is A (None: `cam_layer(net)`)
+    create_graph=False,  # keep the graph, so the result is differentiable with respect to `x`
+) -> torch.Tensor:
     "A · ReLU(∂ logit_y / ∂A) per image (N, C, H, W), A = the output of `layer` (default `cam_layer(net)`)."
     A, g = _activation_and_grad(net, x, y, layer, create_graph)
     return A * F.relu(g)
@@ -70,7 +78,14 @@ def _mean_features(net, x, y, per_class, num_classes, batch=512):
 class CamDistance:
     "D(S, T) of H-PD Eq. 6 against the real train split, with the real side computed once."
 
-    def __init__(self, classifier: nn.Module, real, per_class=False, max_real=None, seed=0):
+    def __init__(
+        self,
+        classifier: nn.Module,  # the trained classifier the CAMs come from (set to eval mode)
+        real,  # the real data: its train split is the reference side T
+        per_class=False,  # compare per-class mean features (True) or one mean over the whole set
+        max_real=None,  # use at most this many random real training images (None: all)
+        seed=0,  # seed of that random subset
+    ):
         self.net, self.per_class, self.num_classes = classifier.eval(), per_class, real.num_classes
         x, y = real.train.images, real.train.labels
         if max_real is not None and max_real < len(y):
@@ -86,7 +101,13 @@ class CamDistance:
         return float(((m - self.real_mean) ** 2).sum())
 
 # %% ../nbs/18_hpd.ipynb #366f9a91
-def gradcam_torch(net, x, y, layer=None, create_graph=False) -> torch.Tensor:
+def gradcam_torch(
+    net,  # the classifier
+    x,  # (N, C, H, W) images in the stored (normalised) space
+    y,  # (N,) class indices whose CAM is taken
+    layer=None,  # the layer the CAM is taken at (None: `cam_layer(net)`)
+    create_graph=False,  # keep the graph, so the heatmaps are differentiable with respect to `x`
+) -> torch.Tensor:
     """Grad-CAM heatmaps (N, H, W) in [0, 1], in torch: differentiable with `create_graph`, equal to `grad-cam`'s
     GradCAM."""
     A, g = _activation_and_grad(net, x, y, layer, create_graph)
@@ -102,16 +123,16 @@ def gradcam_torch(net, x, y, layer=None, create_graph=False) -> torch.Tensor:
 class SpaceResult:
     "One optimisation space of an H-PD run."
 
-    stage: int
+    stage: int  # the generator layer whose input this space optimises
     scores: list  # search-basis value after every iteration (lower is better)
     losses: list  # matcher loss per iteration
     distances: list  # CAM distance per iteration (always recorded, for plots)
     best_step: int  # 0 = the space's starting point
-    val_accuracy: float = float('nan')
-    ws: torch.Tensor = field(default=None, repr=False)
-    f: torch.Tensor = field(default=None, repr=False)
-    syn_lr: float | None = None
-    seconds: float = 0.0
+    val_accuracy: float = float('nan')  # validation accuracy of the space's best set (selects the space)
+    ws: torch.Tensor = field(default=None, repr=False)  # the best set's latent codes, one per layer
+    f: torch.Tensor = field(default=None, repr=False)  # its feature maps at `stage`, the space's other variable
+    syn_lr: float | None = None  # its learned learning rate (trajectory methods), else None
+    seconds: float = 0.0  # wall time spent in the space
 
 # %% ../nbs/18_hpd.ipynb #da0610ea
 class _KeepBest(Callback):
@@ -162,26 +183,26 @@ class HPD:
 
     def __init__(
         self,
-        real,
-        method='dm',
-        ipc=1,
-        generator: LayeredGenerator | None = None,
-        classifier: nn.Module | None = None,
-        search='cam',
-        start_stage=0,
-        stages_per_space=1,
-        steps_per_space=None,
-        init='average',
-        n_avg=1000,
-        eval_models=2,
-        eval_protocol=None,
-        per_class=False,
-        classifier_epochs=100,
-        generator_steps=None,
-        seed=0,
-        device=None,
-        progress=True,
-        **overrides,
+        real,  # the real data (`RealData`)
+        method='dm',  # the matcher's method (dm, dc, dsa, mtt, tesla)
+        ipc=1,  # images per class
+        generator: LayeredGenerator | None = None,  # a trained `LayeredGenerator` (None: the cached one for `real`)
+        classifier: nn.Module | None = None,  # the classifier of the CAM distance (None: the cached `real_classifier`)
+        search='cam',  # what picks each space's kept iterate: 'cam' distance, matcher 'loss', or 'none' (the last)
+        start_stage=0,  # the generator stage of the first space
+        stages_per_space=1,  # generator stages from one space to the next (at least 1)
+        steps_per_space=None,  # distillation iterations per space (None: the preset's iterations split over the spaces)
+        init='average',  # how the latents start: 'average' (mean of `n_avg` draws) or 'random'
+        n_avg=1000,  # noise draws averaged per latent with init='average'
+        eval_models=2,  # networks trained on each space's kept set to score it on the val split
+        eval_protocol=None,  # their training protocol (None: the method's)
+        per_class=False,  # CAM distance between per-class means (True) or whole-set means
+        classifier_epochs=100,  # training epochs of the default classifier
+        generator_steps=None,  # training steps of the default generator (None: `GENERATOR_STEPS`)
+        seed=0,  # seed of the latents, the matcher's networks, the distillation and the evaluation
+        device=None,  # where to run (default: CUDA when present)
+        progress=True,  # progress bars
+        **overrides,  # the method's settings over its preset (passed to `build_glad`)
     ):
         check_choice('search basis', search, SEARCH)
         self.real, self.method, self.ipc, self.search, self.seed, self.progress = (
@@ -291,7 +312,10 @@ def hpd_paper_preset(
     return {k: v for k, v in t.items() if k != 'source'}
 
 # %% ../nbs/18_hpd.ipynb #8baa418e
-def hpd_plot(h: HPD, figsize=(11, 3)):
+def hpd_plot(
+    h: HPD,  # a finished `HPD` run (after `run()`)
+    figsize=(11, 3),  # (width, height) of the figure in inches
+):
     "CAM distance and matcher loss per iteration (kept iterate marked) and validation accuracy per space."
     fig, ax = plt.subplots(1, 3, figsize=figsize)
     off = 0
@@ -310,7 +334,11 @@ def hpd_plot(h: HPD, figsize=(11, 3)):
     return fig
 
 # %% ../nbs/18_hpd.ipynb #08358086
-def stage_strip(h: HPD, index=0, cam=True):
+def stage_strip(
+    h: HPD,  # a finished `HPD` run (after `run()`)
+    index=0,  # which synthetic image (its position in the set)
+    cam=True,  # add a row of Grad-CAM overlays from `h`'s classifier
+):
     "Image `index` as each space's best renders it (and its Grad-CAM for its class, from the `grad-cam` package)."
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget

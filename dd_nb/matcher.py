@@ -22,7 +22,12 @@ class Matcher:
     steps_per_iteration = 1
     learns_lr = False  # True: `loss` also takes the parameterization's learnable student lr (`lr=`)
 
-    def __init__(self, seed=0, device=None, compile='auto'):
+    def __init__(
+        self,
+        seed=0,  # seed of the matcher's own RNG (`self.g`): real batches, networks, augmentations
+        device=None,  # where the matching runs (None: `default_device()`)
+        compile='auto',  # `torch.compile` the first-order passes: True, False or 'auto' (see `use_compile`)
+    ):
         self.seed, self.device, self.compile = seed, torch.device(device or default_device()), compile
         self.g = torch.Generator().manual_seed(seed)
         self.layer_losses: dict = {}
@@ -132,7 +137,13 @@ def _rows(g):
     return g.reshape(g.shape[0], -1) if g.dim() > 1 else None
 
 # %% ../nbs/07_matcher.ipynb #862565f1
-def grad_distance(gs, gr, metric='ours', names=None, mask=None):
+def grad_distance(
+    gs,  # gradients on the synthetic images: a list of tensors, one per parameter
+    gr,  # gradients on the real images, shaped as `gs`
+    metric='ours',  # 'ours' (per-row 1 − cos), 'mse', 'cos' (of the concatenation) or 'idc' (per-row MSE, conv only)
+    names=None,  # keys of the per-tensor dict, one per tensor (None: '0', '1', …)
+    mask=None,  # flat boolean mask over all the parameters (shallow → deep): False entries are left out (PAD's FIEM)
+):
     """Distance between synthetic gradients `gs` and real gradients `gr` (lists of tensors); returns (total,
     per-tensor dict)."""
     check_choice('gradient distance', metric, ['ours', 'mse', 'cos', 'idc'])
@@ -173,7 +184,9 @@ def grad_distance(gs, gr, metric='ours', names=None, mask=None):
     return total, per
 
 # %% ../nbs/07_matcher.ipynb #e6ce0d4f
-def n_params(like) -> int:
+def n_params(
+    like,  # a module, a list of tensors or an int (returned as it is)
+) -> int:
     "Number of parameters of a module or a list of tensors, or an int passed through."
     if isinstance(like, int):
         return like
@@ -181,7 +194,10 @@ def n_params(like) -> int:
     return sum(p.numel() for p in ps)
 
 # %% ../nbs/07_matcher.ipynb #27542de9
-def depth_mask(like, alpha) -> torch.Tensor:
+def depth_mask(
+    like,  # a module, a list of tensors or a parameter count: what the mask covers
+    alpha,  # fraction in [0, 1) of the parameters to drop, shallowest first
+) -> torch.Tensor:
     "Flat boolean mask over the parameters of `like` (module, tensors or a count) that drops the first ⌊α·L⌋."
     if not 0 <= alpha < 1:
         raise ValueError(f'alpha must be in [0, 1), got {alpha}')
@@ -191,7 +207,10 @@ def depth_mask(like, alpha) -> torch.Tensor:
     return m
 
 # %% ../nbs/07_matcher.ipynb #b2da2bbf
-def deep_blocks(net, alpha) -> list:
+def deep_blocks(
+    net,  # a network with `block_params()` (the `_Net`s of notebook 02 with a sequential feature extractor)
+    alpha,  # fraction of its parameters dropped, shallowest first
+) -> list:
     "Indices of the feature blocks of `net` that keep at least one parameter when the first ⌊α·L⌋ are dropped."
     sizes = net.block_params()
     cut, start, keep = math.floor(alpha * n_params(net) + 1e-9), 0, []

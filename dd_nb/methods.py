@@ -31,7 +31,9 @@ def _merge(a: dict, b: dict) -> dict:
 
 # %% ../nbs/16_methods.ipynb #bdcc360f
 @functools.cache
-def preset_file(method: str) -> dict:
+def preset_file(
+    method: str,  # the method's name: dd_nb/presets/{method}.toml
+) -> dict:
     "The parsed preset file of `method` (with the file it `extends` merged under it)."
     path = files('dd_nb') / 'presets' / f'{method}.toml'
     if not path.is_file():
@@ -74,7 +76,11 @@ def preset(
     return out
 
 # %% ../nbs/16_methods.ipynb #22b4676f
-def preset_sources(method, dataset, ipc) -> list:
+def preset_sources(
+    method,  # a registered method
+    dataset,  # the dataset's name (digits, cifar10, …)
+    ipc,  # images per class
+) -> list:
     "Where the values of `preset(method, dataset, ipc)` come from, one line per table applied."
     return [t['source'] for t in _tables(method, dataset, ipc) if 'source' in t]
 
@@ -87,7 +93,11 @@ def _kind(f) -> str:
     return str(f.type).split('|')[0].strip()
 
 # %% ../nbs/16_methods.ipynb #c6b1bab4
-def setting_like(options, key, preset_value=None):
+def setting_like(
+    options,  # the method's options dataclass
+    key,  # the setting's name (a field of `options`)
+    preset_value=None,  # its preset value (None: the preset has none)
+):
     """An example of the kind of value `key` takes: its preset value, else its default, else one of its annotation's
     kind."""
     if preset_value is not None:
@@ -162,7 +172,9 @@ def make_options(
     return spec.options(**conv)
 
 # %% ../nbs/16_methods.ipynb #df53553d
-def method_settings(method) -> list:
+def method_settings(
+    method,  # a registered method
+) -> list:
     "The names of every setting of `method`."
     return sorted(f.name for f in fields(METHODS[method].options))
 

@@ -12,7 +12,11 @@ __all__ = ['NETS', 'make_norm', 'make_act', 'ConvNet', 'AlexNet', 'VGG11', 'Basi
            'flat_params', 'unflatten', 'param_table']
 
 # %% ../nbs/02_nets.ipynb #4016ca40
-def make_norm(norm, c, hw):
+def make_norm(
+    norm,  # 'instancenorm', 'batchnorm', 'layernorm', 'groupnorm' (4 groups) or 'none' (identity)
+    c,  # number of channels it normalises
+    hw,  # (H, W) of the feature map, used only by 'layernorm'
+):
     "Normalisation layer by DC-benchmark name."
     check_choice('norm', norm, ['instancenorm', 'batchnorm', 'layernorm', 'groupnorm', 'none'])
     if norm == 'instancenorm':
@@ -26,7 +30,9 @@ def make_norm(norm, c, hw):
     return nn.Identity()
 
 # %% ../nbs/02_nets.ipynb #92048758
-def make_act(act):
+def make_act(
+    act,  # 'relu', 'sigmoid', 'leakyrelu' (slope 0.01) or 'swish' (SiLU)
+):
     "Activation by DC-benchmark name (never in-place)."
     check_choice('activation', act, ['relu', 'sigmoid', 'leakyrelu', 'swish'])
     return {'relu': nn.ReLU, 'sigmoid': nn.Sigmoid, 'swish': nn.SiLU}.get(act, lambda: nn.LeakyReLU(0.01))()
@@ -74,7 +80,15 @@ class ConvNet(_Net):
     "The DC-benchmark ConvNet: `depth` × (conv3×3 → norm → act → pool), then a linear classifier."
 
     def __init__(
-        self, channels, num_classes, im_size, width=128, depth=3, act='relu', norm='instancenorm', pooling='avgpooling'
+        self,
+        channels,  # input image channels (1: the first conv is padded by 3, as the benchmark does)
+        num_classes,  # outputs of the linear classifier
+        im_size,  # (H, W) of the input images
+        width=128,  # channels of every conv layer
+        depth=3,  # number of conv → norm → act → pool blocks
+        act='relu',  # activation, as `make_act` names it
+        norm='instancenorm',  # normalisation after each conv, as `make_norm` names it ('none': no layer)
+        pooling='avgpooling',  # 'avgpooling', 'maxpooling' (2×2, skipped once a side is under 2) or 'none'
     ):
         super().__init__()
         check_choice('pooling', pooling, ['avgpooling', 'maxpooling', 'none'])
@@ -97,7 +111,13 @@ class ConvNet(_Net):
 class AlexNet(_Net):
     "DC-benchmark AlexNet for small images (optionally with BatchNorm after each conv)."
 
-    def __init__(self, channels, num_classes, im_size, bn=False):
+    def __init__(
+        self,
+        channels,  # input image channels (1: the first conv is padded by 4 instead of 2)
+        num_classes,  # outputs of the linear classifier
+        im_size,  # (H, W) of the input images
+        bn=False,  # BatchNorm after each conv (the AlexNetBN variant)
+    ):
         super().__init__()
         spec = [
             (128, 5, 4 if channels == 1 else 2, True),
@@ -126,7 +146,13 @@ class VGG11(_Net):
 
     cfg = [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M']
 
-    def __init__(self, channels, num_classes, im_size, norm='instancenorm'):
+    def __init__(
+        self,
+        channels,  # input image channels (1: the first conv is padded by 3)
+        num_classes,  # outputs of the linear classifier
+        im_size,  # (H, W) of the input images
+        norm='instancenorm',  # normalisation after each conv, as `make_norm` names it ('batchnorm': VGG11BN)
+    ):
         super().__init__()
         layers, c, hw = [], channels, tuple(im_size)
         for i, v in enumerate(self.cfg):
@@ -147,7 +173,13 @@ class VGG11(_Net):
 class BasicBlock(nn.Module):
     "ResNet basic block with a 1×1-conv shortcut when the shape changes."
 
-    def __init__(self, cin, cout, stride, norm):
+    def __init__(
+        self,
+        cin,  # input channels
+        cout,  # output channels
+        stride,  # stride of the first conv (and of the shortcut): 2 halves the feature map
+        norm,  # normalisation after each conv, as `make_norm` names it
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
         self.bn1 = make_norm(norm, cout, (1, 1))
@@ -165,7 +197,13 @@ class BasicBlock(nn.Module):
 class ResNet18(_Net):
     "CIFAR-style ResNet18 (stride-1 stem), instance norm by default or BatchNorm."
 
-    def __init__(self, channels, num_classes, im_size, norm='instancenorm'):
+    def __init__(
+        self,
+        channels,  # input image channels
+        num_classes,  # outputs of the linear classifier
+        im_size,  # (H, W) of the input images (unused: global average pooling before the classifier)
+        norm='instancenorm',  # 'instancenorm' or 'batchnorm' (ResNet18BN)
+    ):
         super().__init__()
         check_choice('ResNet norm', norm, ['instancenorm', 'batchnorm'])
         layers, c = [nn.Conv2d(channels, 64, 3, 1, 1, bias=False), make_norm(norm, 64, (1, 1)), nn.ReLU()], 64
@@ -179,7 +217,12 @@ class ResNet18(_Net):
 class LeNet(_Net):
     "DC-benchmark LeNet (second conv padded on inputs under 16 px)."
 
-    def __init__(self, channels, num_classes, im_size):
+    def __init__(
+        self,
+        channels,  # input image channels (1: the first conv is padded by 2)
+        num_classes,  # outputs of the last linear layer
+        im_size,  # (H, W) of the input images (a side under 16 px pads the second conv by 2)
+    ):
         super().__init__()
         hw = _conv_out(tuple(im_size), 5, 2 if channels == 1 else 0)
         hw = (hw[0] // 2, hw[1] // 2)
@@ -202,7 +245,12 @@ class LeNet(_Net):
 class MLP(_Net):
     "Two hidden layers of 128 units."
 
-    def __init__(self, channels, num_classes, im_size):
+    def __init__(
+        self,
+        channels,  # input image channels
+        num_classes,  # outputs of the linear classifier
+        im_size,  # (H, W) of the input images (the input layer takes channels × H × W)
+    ):
         super().__init__()
         self.features = nn.Sequential(
             nn.Flatten(), nn.Linear(channels * im_size[0] * im_size[1], 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU()
@@ -228,17 +276,17 @@ NETS = {
 
 
 def get_net(
-    name,
-    channels,
-    num_classes,
-    im_size,
-    width=128,
-    depth=3,
-    norm='instancenorm',
-    act='relu',
-    pooling='avgpooling',
-    seed=None,
-    device=None,
+    name,  # a key of `NETS`: 'ConvNet', 'ConvNetBN', 'ConvNetD4', 'AlexNet', 'VGG11', 'ResNet18', 'LeNet', 'MLP', …
+    channels,  # input image channels
+    num_classes,  # number of classes (outputs)
+    im_size,  # (H, W) of the input images
+    width=128,  # ConvNet channels per conv layer
+    depth=3,  # ConvNet blocks (the D4–D6 variants set their own)
+    norm='instancenorm',  # ConvNet normalisation, as `make_norm` names it (ConvNetBN sets 'batchnorm')
+    act='relu',  # ConvNet activation, as `make_act` names it
+    pooling='avgpooling',  # ConvNet pooling: 'avgpooling', 'maxpooling' or 'none'
+    seed=None,  # seed `torch.manual_seed` with it before building (None: the global RNG as it is)
+    device=None,  # where to put the network (None: leave it on the CPU)
 ) -> nn.Module:
     """A fresh network by DC-benchmark name; `seed` makes its initialisation reproducible. ConvNet options apply to
     ConvNets."""
@@ -251,14 +299,19 @@ def get_net(
     return net.to(device) if device is not None else net
 
 # %% ../nbs/02_nets.ipynb #c1bb6265
-def flat_params(params) -> torch.Tensor:
+def flat_params(
+    params,  # a module (its `parameters()`) or a list of tensors
+) -> torch.Tensor:
     "One flat vector from a module or a list of tensors (in `parameters()` order)."
     if isinstance(params, nn.Module):
         params = list(params.parameters())
     return torch.cat([p.reshape(-1) for p in params])
 
 # %% ../nbs/02_nets.ipynb #93085c6a
-def unflatten(vec, like) -> list:
+def unflatten(
+    vec,  # flat tensor with as many numbers as `like` has parameters
+    like,  # a module (its `parameters()`) or a list of tensors giving the shapes, in order
+) -> list:
     "Split flat `vec` into tensors shaped like `like` (a module or a list of tensors)."
     if isinstance(like, nn.Module):
         like = list(like.parameters())
@@ -272,7 +325,9 @@ def unflatten(vec, like) -> list:
     return out
 
 # %% ../nbs/02_nets.ipynb #d2408320
-def param_table(net: nn.Module) -> list:
+def param_table(
+    net: nn.Module,  # the network whose `named_parameters()` are listed
+) -> list:
     "(name, shape, start, end) of every parameter in the flat vector, shallow → deep."
     rows, i = [], 0
     for n, p in net.named_parameters():

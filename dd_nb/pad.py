@@ -26,7 +26,13 @@ class DataScheduler:
 
     name = 'pad'
 
-    def __init__(self, order: list, init_ratio=0.75, add_end_epoch=20, removals=((40, 0.1),)):
+    def __init__(
+        self,
+        order: list,  # per class, training positions easy → hard (e.g. `TrainingScores.order`)
+        init_ratio=0.75,  # IR in (0, 1]: the easiest fraction of each class used at epoch 0
+        add_end_epoch=20,  # AEE: the epoch by which all samples are in (added linearly until then)
+        removals=((40, 0.1),),  # ((epoch, fraction), …): from that epoch on, each class's easiest fraction is dropped
+    ):
         if not 0 < init_ratio <= 1:
             raise ValueError(f'init_ratio must be in (0, 1], got {init_ratio}')
         if add_end_epoch < 0:
@@ -89,7 +95,12 @@ class DataScheduler:
         return cls(scores.order(real, key), **kw)
 
 # %% ../nbs/13_pad.ipynb #31f01ef7
-def filter_train(real, order: list, drop_hard=0.0, drop_easy=0.0):
+def filter_train(
+    real,  # the real data
+    order: list,  # per class, training positions easy → hard
+    drop_hard=0.0,  # fraction of each class's hardest samples removed
+    drop_easy=0.0,  # fraction of each class's easiest samples removed (drop_hard + drop_easy < 1)
+):
     """`real` with the hardest `drop_hard` and easiest `drop_easy` fraction of every class removed from its training
     split."""
     if not (0 <= drop_hard < 1 and 0 <= drop_easy < 1 and drop_hard + drop_easy < 1):
@@ -111,7 +122,13 @@ from dd_nb.matcher import (
 )  # defined beside the matcher interface (notebook 07): every matcher uses them
 
 # %% ../nbs/13_pad.ipynb #a63aa102
-def difficulty_plot(real, scores: TrainingScores, scheduler: DataScheduler | None = None, key='el2n', ax=None):
+def difficulty_plot(
+    real,  # the real data the scores describe
+    scores: TrainingScores,  # its training scores
+    scheduler: DataScheduler | None = None,  # mark this scheduler's initial and removal cut-offs (None: none)
+    key='el2n',  # the score: 'el2n', 'aum' or 'forgetting'
+    ax=None,  # the axes to draw on (None: a new figure)
+):
     "Per-class distribution of a difficulty score (box plots) with the scheduler's initial and removal cut-offs."
     d = scores.difficulty(key)
     groups = [d[real.indices_of(c)].numpy() for c in range(real.num_classes)]
@@ -142,7 +159,11 @@ def difficulty_plot(real, scores: TrainingScores, scheduler: DataScheduler | Non
     return ax
 
 # %% ../nbs/13_pad.ipynb #54a4456a
-def schedule_plot(scheduler: DataScheduler, epochs, ax=None):
+def schedule_plot(
+    scheduler: DataScheduler,  # PAD's data scheduler
+    epochs,  # expert epochs plotted (0 … epochs − 1)
+    ax=None,  # the axes to draw on (None: a new figure)
+):
     "Training-set size per expert epoch under the scheduler."
     ax = ax or plt.subplots(figsize=(5, 2.6))[1]
     ax.step(range(epochs), scheduler.sizes(epochs), where='post')

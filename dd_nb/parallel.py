@@ -27,7 +27,9 @@ def is_main() -> bool:
     return world()[0] == 0
 
 # %% ../nbs/00_parallel.ipynb #8eb15ea9
-def init_from_env(backend: str | None = None) -> bool:
+def init_from_env(
+    backend: str | None = None,  # torch.distributed backend, 'nccl' or 'gloo' (default: NCCL with CUDA, else gloo)
+) -> bool:
     """Join the process group `torchrun` describes in the environment (gloo on the CPU, NCCL with CUDA); False when
     not launched by it."""
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1 or not dist.is_available():
@@ -40,13 +42,17 @@ def init_from_env(backend: str | None = None) -> bool:
     return True
 
 # %% ../nbs/00_parallel.ipynb #13d9da68
-def shard(n: int) -> list:
+def shard(
+    n: int,  # the number of work items (indices 0 … n-1)
+) -> list:
     "The indices of `n` work items this rank runs: round-robin over the ranks."
     r, w = world()
     return list(range(r, n, w))
 
 # %% ../nbs/00_parallel.ipynb #eb19ea6b
-def gather(items: dict) -> dict:
+def gather(
+    items: dict,  # this rank's {index: result}
+) -> dict:
     """Merge every rank's {index: result} into one dict on every rank (objects travel pickled; tensors come back on
     the CPU)."""
     if not is_distributed():
@@ -59,13 +65,17 @@ def gather(items: dict) -> dict:
     return merged
 
 # %% ../nbs/00_parallel.ipynb #4832fa11
-def row_slice(n: int) -> slice:
+def row_slice(
+    n: int,  # the number of rows shared by the ranks
+) -> slice:
     "This rank's contiguous slice of `n` rows (data-parallel matching: the real batch split over ranks)."
     r, w = world()
     return slice(r * n // w, (r + 1) * n // w)
 
 # %% ../nbs/00_parallel.ipynb #4dadf17b
-def all_sum(t: torch.Tensor) -> torch.Tensor:
+def all_sum(
+    t: torch.Tensor,  # this rank's part, overwritten with the sum (on the GPU under NCCL)
+) -> torch.Tensor:
     "Sum `t` over the ranks (in place; returns it). The identity in one process."
     if is_distributed():
         dist.all_reduce(t, op=dist.ReduceOp.SUM)

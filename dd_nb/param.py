@@ -63,15 +63,15 @@ class Pixels(Parameterization):
 
     def __init__(
         self,
-        images,
-        labels,
-        lr_img=0.1,
-        momentum_img=0.5,
-        syn_lr=None,
-        lr_lr=1e-5,
-        learn_labels=False,
-        lr_label=2.0,
-        momentum_label=0.9,
+        images,  # (N, C, H, W) initial synthetic images in the data's normalised space, ordered by class
+        labels,  # (N,) class indices, or (N, classes) soft label logits (required when `learn_labels`)
+        lr_img=0.1,  # learning rate of the pixels
+        momentum_img=0.5,  # SGD momentum of the pixels
+        syn_lr=None,  # initial value of a learnable student learning rate (MTT-style); None: none is learned
+        lr_lr=1e-5,  # learning rate of `syn_lr`
+        learn_labels=False,  # optimise the soft labels too
+        lr_label=2.0,  # learning rate of the labels (with `learn_labels`)
+        momentum_label=0.9,  # SGD momentum of the labels (with `learn_labels`)
     ):
         super().__init__()
         self.images = nn.Parameter(images.detach().clone().float())
@@ -126,9 +126,7 @@ class ParamSpec:
 
     name: str  # as on the command line (`--param NAME`)
     doc: str  # one line for `--help`
-    build: Callable | None = (
-        None  # (method, real, ipc, seed, device, iterations, **settings) -> (param, matcher, its, cfg)
-    )
+    build: Callable | None = None  # (method, real, ipc, seed, device, iterations, **kw) -> (param, matcher, its, cfg)
     run: Callable | None = None  # its own loop: (method, real, ipc, seed, progress, iterations, **settings) -> ParamRun
     resumable: bool = True  # whether `--resume` can continue a run
 

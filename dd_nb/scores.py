@@ -15,7 +15,10 @@ from .train import Protocol, train_net, cache_dir, TrainCallback
 __all__ = ['SCORES', 'margin', 'el2n', 'EL2NCallback', 'AUMCallback', 'ForgettingCallback', 'TrainingScores']
 
 # %% ../nbs/12_scores.ipynb #957c8fc0
-def margin(logits, labels) -> torch.Tensor:
+def margin(
+    logits,  # (N, classes) logits
+    labels,  # (N,) class indices or (N, classes) soft labels
+) -> torch.Tensor:
     "z_y − max_{k≠y} z_k per row (labels: class indices, or soft labels → their argmax)."
     y = labels.argmax(1) if labels.dim() == 2 else labels
     zy = logits.gather(1, y[:, None])[:, 0]
@@ -23,7 +26,13 @@ def margin(logits, labels) -> torch.Tensor:
 
 # %% ../nbs/12_scores.ipynb #28b9ffe0
 @torch.no_grad()
-def el2n(net, images, labels, num_classes, batch=512) -> torch.Tensor:
+def el2n(
+    net,  # the network as it is now (run in eval mode, its mode restored)
+    images,  # (N, C, H, W) images in the stored (normalised) space
+    labels,  # (N,) class indices
+    num_classes,  # classes of the one-hot target
+    batch=512,  # images per forward pass
+) -> torch.Tensor:
     "EL2N of every sample under `net` as it is now: ‖softmax(f(x)) − onehot(y)‖₂ (eval mode, no augmentation)."
     dev, was = next(net.parameters()).device, net.training
     net.eval()
@@ -35,7 +44,13 @@ def el2n(net, images, labels, num_classes, batch=512) -> torch.Tensor:
 class EL2NCallback(TrainCallback):
     "Records `el2n` of all (images, labels) at the end of epoch `epoch` (1-based: after `epoch` epochs)."
 
-    def __init__(self, images, labels, num_classes, epoch=2):
+    def __init__(
+        self,
+        images,  # (N, C, H, W) the training images scored
+        labels,  # (N,) their class indices
+        num_classes,  # classes of the one-hot target
+        epoch=2,  # 1-based: record after this many epochs
+    ):
         if epoch < 1:
             raise ValueError(f'EL2N is taken after at least one epoch, got epoch={epoch}')
         self.images, self.labels, self.num_classes, self.epoch, self.scores = images, labels, num_classes, epoch, None
@@ -48,7 +63,10 @@ class EL2NCallback(TrainCallback):
 class AUMCallback(TrainCallback):
     "Area under the margin: the running mean of `margin` over every training step that saw a sample."
 
-    def __init__(self, n):
+    def __init__(
+        self,
+        n,  # training samples tracked (the size of the training split)
+    ):
         self.total, self.count = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.long)
 
     def on_batch(self, epoch, idx, logits, labels):
@@ -64,7 +82,10 @@ class AUMCallback(TrainCallback):
 class ForgettingCallback(TrainCallback):
     "Forgetting events per sample (correct → wrong between consecutive presentations) and whether it was ever learned."
 
-    def __init__(self, n):
+    def __init__(
+        self,
+        n,  # training samples tracked (the size of the training split)
+    ):
         self.prev, self.learned = torch.zeros(n, dtype=torch.bool), torch.zeros(n, dtype=torch.bool)
         self.events = torch.zeros(n, dtype=torch.long)
 
@@ -83,7 +104,14 @@ SCORES = ['el2n', 'aum', 'forgetting']
 class TrainingScores:
     "Per-sample EL2N, AUM, forgetting events (and `learned`) for a real training split, with their recipe."
 
-    def __init__(self, el2n, aum, forgetting, learned, config: dict):
+    def __init__(
+        self,
+        el2n,  # (N,) EL2N per training sample (mean over the models)
+        aum,  # (N,) AUM per training sample (mean over the models)
+        forgetting,  # (N,) forgetting events per training sample (summed over the models)
+        learned,  # (N,) whether any model ever classified the sample correctly
+        config: dict,  # the recipe the scores were computed with (`TrainingScores.recipe`)
+    ):
         n = len(el2n)
         if not (len(aum) == len(forgetting) == len(learned) == n):
             raise ValueError('all scores must describe the same samples')

@@ -29,7 +29,11 @@ def _scheduler_config(s):
 class ExpertBuffer:
     "Expert trajectories: a tensor (n_experts, epochs + 1, n_params) of flat parameter snapshots, and their recipe."
 
-    def __init__(self, snapshots: torch.Tensor, config: dict):
+    def __init__(
+        self,
+        snapshots: torch.Tensor,  # (n_experts, epochs + 1, n_params) flat parameters at init and after every epoch
+        config: dict,  # the recipe they were recorded with (`ExpertBuffer.recipe`)
+    ):
         if snapshots.dim() != 3:
             raise ValueError(f'snapshots must be (experts, epochs + 1, params), got {tuple(snapshots.shape)}')
         self.snapshots, self.config = snapshots, dict(config)

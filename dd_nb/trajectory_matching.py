@@ -33,33 +33,33 @@ class TrajectoryMatcher(Matcher):
 
     def __init__(
         self,
-        syn_steps=20,
-        expert_epochs=2,
-        max_start_epoch=10,
-        min_start_epoch=0,
-        batch_syn=None,
-        mode='unroll',
-        experts: ExpertBuffer | None = None,
-        n_experts=10,
-        expert_train_epochs=30,
-        expert_lr=0.01,
-        expert_batch=256,
-        expert_seed=None,
-        window=None,
-        threshold=None,
-        dsa=True,
-        strategy=None,
-        mask=None,
-        alpha=None,
-        alpha_strategy='depth',
-        scheduler=None,
-        net='ConvNet',
-        width=128,
-        name='mtt',
-        seed=0,
-        device=None,
-        compile=False,
-        progress=True,
+        syn_steps=20,  # N: student steps on the synthetic set per iteration
+        expert_epochs=2,  # M: expert epochs the student's N steps must cover
+        max_start_epoch=10,  # T⁺: start epochs are drawn below this (exclusive)
+        min_start_epoch=0,  # T⁻: the earliest start epoch
+        batch_syn=None,  # synthetic images per student step (None: all)
+        mode='unroll',  # 'unroll' (MTT), 'tesla' (constant memory, exact) or 'tesla-detached' (adjoint kept at λ_N)
+        experts: ExpertBuffer | None = None,  # recorded experts (None: the cached buffer of the expert recipe below)
+        n_experts=10,  # expert trajectories recorded when no buffer is given
+        expert_train_epochs=30,  # epochs each expert is trained
+        expert_lr=0.01,  # the experts' learning rate
+        expert_batch=256,  # the experts' batch size
+        expert_seed=None,  # the experts' seed (None: `seed`; the official code reuses one buffer: 0)
+        window=None,  # DATM's (T, end): start epochs below T, growing to max_start_epoch by iteration end (None: fixed)
+        threshold=None,  # DATM: skip updates whose loss exceeds this (None: never)
+        dsa=True,  # differentiable siamese augmentation of the student's batches
+        strategy=None,  # the DSA strategy string (None: the dataset's)
+        mask=None,  # flat boolean vector over the student's parameters: those matched (None: all)
+        alpha=None,  # PAD's FIEM: fraction in [0, 1) left out of the loss (None: none; not with `mask`)
+        alpha_strategy='depth',  # 'depth': the first α of the parameters; 'loss': the α smallest squared errors
+        scheduler=None,  # PAD's `DataScheduler` of the experts' training data (None: all of it every epoch)
+        net='ConvNet',  # the student (and expert) network
+        width=128,  # its width (ConvNet channels)
+        name='mtt',  # the method's name, in the config and messages
+        seed=0,  # seed of the expert / start-epoch / batch draws (and of the experts by default)
+        device=None,  # where to run (default: CUDA when present)
+        compile=False,  # kept by `Matcher`; the functional student is not compiled
+        progress=True,  # progress bar while recording the experts
     ):
         super().__init__(seed, device, compile)
         self.mode = check_choice('trajectory matching mode', mode, self.MODES)
@@ -269,7 +269,13 @@ class TrajectoryMatcher(Matcher):
 
 # %% ../nbs/11_trajectory_matching.ipynb #f9b3d441
 @torch.no_grad()
-def expert_logits(experts: ExpertBuffer, net, images, epoch=-1, batch=512) -> torch.Tensor:
+def expert_logits(
+    experts: ExpertBuffer,  # the expert trajectories
+    net,  # a network of the experts' architecture (its parameters are only shape templates)
+    images,  # (N, C, H, W) images in the stored (normalised) space
+    epoch=-1,  # which snapshot of each expert (-1: the last)
+    batch=512,  # images per forward pass
+) -> torch.Tensor:
     "(n_experts, N, classes) logits of every expert's snapshot `epoch` on `images`."
     dev = next(net.parameters()).device
     names, like = [n for n, _ in net.named_parameters()], list(net.parameters())
@@ -280,7 +286,13 @@ def expert_logits(experts: ExpertBuffer, net, images, epoch=-1, batch=512) -> to
     return torch.stack(out)
 
 # %% ../nbs/11_trajectory_matching.ipynb #b2544afc
-def datm_init(real, experts: ExpertBuffer, net, ipc, seed=0):
+def datm_init(
+    real,  # the real data: images come from its train split
+    experts: ExpertBuffer,  # the expert trajectories whose final snapshots classify and label them
+    net,  # a network of the experts' architecture (shape template)
+    ipc,  # images per class
+    seed=0,  # seed of the random order the images are picked in
+):
     """(images, soft-label logits): `ipc` real images per class that the experts classify correctly, with their mean
     logits."""
     g = torch.Generator().manual_seed(seed)

@@ -51,7 +51,11 @@ def image_grid(
     return fig
 
 # %% ../nbs/80_viz.ipynb #5143c8cb
-def loss_plot(history, title=None, layers=True):
+def loss_plot(
+    history,  # a distiller's history: dicts with 'it', 'loss' and 'layers' ({parameter name: loss})
+    title=None,  # title of the loss panel
+    layers=True,  # add the per-layer panel when the history has per-layer losses
+):
     "Loss over iterations from a distiller's history; a second panel with the per-layer losses when present."
     its = [h['it'] for h in history]
     has_layers = layers and any(len(h.get('layers', {})) > 1 for h in history)

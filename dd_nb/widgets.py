@@ -4,16 +4,28 @@
 
 # %% ../nbs/81_widgets.ipynb #d05fe1b6
 from __future__ import annotations
-import math
+import base64, io, math
 import torch
 import matplotlib.pyplot as plt
 import ipywidgets as W
-from IPython.display import display
 from .distill import Callback
 
 # %% auto #0
-__all__ = ['Explorer', 'SetBrowser', 'AUMExplorer', 'alpha_cut', 'TrajectoryExplorer', 'cam_overlay', 'CAMExplorer',
-           'HPDExplorer', 'LiveDashboard']
+__all__ = ['figure_output', 'Explorer', 'SetBrowser', 'AUMExplorer', 'alpha_cut', 'TrajectoryExplorer', 'cam_overlay',
+           'CAMExplorer', 'HPDExplorer', 'LiveDashboard']
+
+# %% ../nbs/81_widgets.ipynb #a181542b
+def figure_output(
+    fig,  # a matplotlib figure
+) -> dict:
+    """`fig` as one Jupyter `display_data` output (PNG), for an `Output` widget's `outputs`. Set there rather than
+    displayed inside `with out:`, the picture is part of the widget's state, so a notebook saved with its widget state
+    shows it when reopened without a kernel (a display inside `with out:` is captured by the browser alone, and is
+    lost when the notebook is run headless, as the docs and tests run it)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', bbox_inches='tight')
+    png = base64.b64encode(buf.getvalue()).decode()
+    return {'output_type': 'display_data', 'data': {'image/png': png, 'text/plain': repr(fig)}, 'metadata': {}}
 
 # %% ../nbs/81_widgets.ipynb #9e0927dd
 class Explorer:
@@ -30,19 +42,29 @@ class Explorer:
         plt.close(
             self.fig
         )  # shown in `self.out` only: an open figure would be drawn again below the cell by the inline backend
-        with self.out:
-            self.out.clear_output(wait=True)
-            display(self.fig)
+        self.out.outputs = (figure_output(self.fig),)  # the picture is the widget's state: saved with the notebook
         return self.fig
 
-    def _ipython_display_(self):
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget's view, and the current picture as PNG beside it in the same output: JupyterLab with the
+        widget manager draws the live widget; an untrusted notebook, a code host or the docs site, which cannot,
+        show the picture."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if self.fig is not None:
+            bundle['image/png'] = figure_output(self.fig)['data']['image/png']
+        return bundle
 
 # %% ../nbs/81_widgets.ipynb #41b359c8
 class SetBrowser(Explorer):
     "Browse a `DistilledSet` per class and index, against real images of the class and the random-real subset."
 
-    def __init__(self, ds, real, n_real=4, seed=0):
+    def __init__(
+        self,
+        ds,  # the `DistilledSet` to browse
+        real,  # the real data it was distilled from
+        n_real=4,  # real images of the class shown beside each synthetic one
+        seed=0,  # seed of the random-real subset
+    ):
         super().__init__()
         self.ds, self.real, self.n_real = ds, real, n_real
         self.images = ds.denormalize()
@@ -101,7 +123,14 @@ class SetBrowser(Explorer):
 class AUMExplorer(Explorer):
     "β and k sliders over AUM double-ended pruning: which images would go."
 
-    def __init__(self, labels, aum, k=1, beta=0.5, classes=None):
+    def __init__(
+        self,
+        labels,  # (N,) class index of every image
+        aum,  # (N,) AUM of every image (low: hard)
+        k=1,  # images pruned per class at the start
+        beta=0.5,  # share of the k taken from the hard (low-AUM) end at the start, in [0, 1]
+        classes=None,  # class names for the x axis (None: the indices)
+    ):
         super().__init__()
         from dd_nb.hmn import double_ended
 
@@ -133,7 +162,10 @@ class AUMExplorer(Explorer):
         return fig
 
 # %% ../nbs/81_widgets.ipynb #5c47b1c6
-def alpha_cut(names_sizes, alpha) -> tuple:
+def alpha_cut(
+    names_sizes,  # [(tensor name, number of elements), …] in parameter order
+    alpha,  # PAD's α: the fraction of all parameters cut from the front
+) -> tuple:
     "(fully dropped tensor names, the tensor the cut falls in or None) for PAD's ⌊α·L⌋ over tensors in parameter order."
     L = sum(n for _, n in names_sizes)
     cut = math.floor(alpha * L + 1e-9)
@@ -150,7 +182,12 @@ def alpha_cut(names_sizes, alpha) -> tuple:
 class TrajectoryExplorer(Explorer):
     "Per-layer matching losses over iterations; layers toggleable; the PAD α cut-off marked."
 
-    def __init__(self, history, net=None, alpha=0.0):
+    def __init__(
+        self,
+        history,  # `Distiller.history`: per iteration a dict with 'it' and the per-layer losses 'layers'
+        net=None,  # the student network, whose tensor sizes place the α cut (None: no cut marked)
+        alpha=0.0,  # the α slider's initial value
+    ):
         super().__init__()
         self.history = history
         self.names = list(history[-1].get('layers', {}))
@@ -191,7 +228,14 @@ class TrajectoryExplorer(Explorer):
         return fig
 
 # %% ../nbs/81_widgets.ipynb #30335399
-def cam_overlay(net, layer, image, target, real, ax=None):
+def cam_overlay(
+    net,  # the classifier
+    layer,  # the module of `net` the CAM is taken at
+    image,  # (C, H, W) one image in the stored (normalised) space
+    target,  # the class whose CAM is drawn
+    real,  # the real data (its `denormalize` shows the image)
+    ax=None,  # the axes to draw on (None: a new figure)
+):
     "GradCAM (`grad-cam` package) of `target` at `layer` over one image (stored space), drawn on `ax`; returns the map."
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
@@ -209,7 +253,13 @@ def cam_overlay(net, layer, image, target, real, ax=None):
 class CAMExplorer(Explorer):
     "Image, target class and layer selectors; GradCAM overlay."
 
-    def __init__(self, net, images, labels, real):
+    def __init__(
+        self,
+        net,  # the classifier (set to eval mode); its Conv2d and ReLU modules are the layer choices
+        images,  # (N, C, H, W) images in the stored (normalised) space
+        labels,  # (N,) their classes (the first is the initial target)
+        real,  # the real data (class names, denormalisation)
+    ):
         super().__init__()
         self.net, self.images, self.labels, self.real = net.eval(), images, labels, real
         convs = [(n, m) for n, m in net.named_modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ReLU))]
@@ -241,7 +291,11 @@ class CAMExplorer(Explorer):
 class HPDExplorer(Explorer):
     "Slider over the spaces of a finished `HPD` run, with its curves, the image and its CAM."
 
-    def __init__(self, h, index=0):
+    def __init__(
+        self,
+        h,  # a finished `HPD` run (after `run()`)
+        index=0,  # the synthetic image shown at the start (its position in the set)
+    ):
         super().__init__()
         self.h = h
         self.space = W.IntSlider(0, 0, len(h.results) - 1, description='space')
@@ -281,7 +335,12 @@ class HPDExplorer(Explorer):
 class LiveDashboard(Explorer, Callback):
     "Distiller callback: live loss curve and image grid; a Stop button that ends the run cleanly at the next iteration."
 
-    def __init__(self, real, every=5, max_per_class=4):
+    def __init__(
+        self,
+        real,  # the real data (class names, denormalisation)
+        every=5,  # redraw every this many iterations (and at the last iteration or on Stop)
+        max_per_class=4,  # rows of the image grid at most
+    ):
         super().__init__()
         self.real, self.every, self.max_per_class, self.d = real, every, max_per_class, None
         self.stop_button = W.Button(description='Stop', button_style='danger', icon='stop')

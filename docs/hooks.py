@@ -4,11 +4,12 @@ sources in `.docs_src/` from the repository, so every page has one source of tru
 - the notebooks of `nbs/`, as nbdev shows them: `#| hide` and `#| default_exp` cells dropped, `#|` directive lines
   removed, saved outputs kept (mkdocs-jupyter renders them; nothing is executed);
 - `index.md`, the README (its `nbs/` paths made relative to the site);
+- `extra.css`, the site's styles (wider pages, wrapping code);
 - `api/<module>.md`, one page per module of dd_nb: the module's docstring, then nbdev's `show_doc` of every public name
   (the signature with one comment per argument, and the docstring).
 """
 
-import importlib, json, re, shutil
+import importlib, inspect, json, re, shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,17 @@ def notebook_for_docs(src: Path, dst: Path):
     dst.write_text(json.dumps(nb, indent=1, ensure_ascii=False))
 
 
+def api_entry(obj, name: str, md: str) -> str:
+    """One name's entry from `show_doc`'s markdown: without its Quarto-only source link, `class` for a class (show_doc
+    writes `def`), and the whole docstring as plain text (show_doc italicises its first line only, so a sentence
+    running on to the next line lost its closing `*`)."""
+    md = SOURCE_LINK.sub('', md)
+    if inspect.isclass(obj):
+        md = md.replace(f'def {name}(', f'class {name}(', 1)
+    head, fence, _ = md.rpartition('```')  # the signature's closing fence; the italic first line follows it
+    return head + fence + '\n\n' + (inspect.getdoc(obj) or '') if fence else md
+
+
 def api_page(module: str) -> str:
     "Markdown for one module: its docstring and `show_doc` of each name in its `__all__`."
     from nbdev.showdoc import show_doc
@@ -43,7 +55,7 @@ def api_page(module: str) -> str:
     for name in getattr(mod, '__all__', []):
         obj = getattr(mod, name)
         if callable(obj):
-            out.append(SOURCE_LINK.sub('', show_doc(obj, name=name)._repr_markdown_()))
+            out.append(api_entry(obj, name, show_doc(obj, name=name)._repr_markdown_()))
     return '\n\n'.join(out) + '\n'  # blank lines: a docstring above show_doc's `---` is no heading
 
 
@@ -52,6 +64,7 @@ def stage() -> list:
     shutil.rmtree(STAGE, ignore_errors=True)
     (STAGE / 'api').mkdir(parents=True)
     shutil.copytree(ROOT / 'nbs' / 'images', STAGE / 'images')
+    shutil.copy(ROOT / 'docs' / 'extra.css', STAGE / 'extra.css')
     (STAGE / 'index.md').write_text((ROOT / 'README.md').read_text().replace('](nbs/', ']('))
     notebooks = sorted(p for p in (ROOT / 'nbs').glob('*.ipynb') if p.name != 'index.ipynb')
     for p in notebooks:

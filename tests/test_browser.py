@@ -4,7 +4,8 @@
   (the spread of its pixels); the notebook is saved (with JupyterLab's "Save Widget State Automatically" on), closed and
   reopened, and no "Error displaying widget" may appear.
 - The widgets notebook, as committed (run by `tools/run_nbs.py`, which saves the widgets' state), is opened without
-  running anything: its explorers must show, each photographed and not blank, and no error may appear.
+  running anything: its explorers must show, each photographed and not blank, each with its picture loaded (no
+  broken-image icon), and no error may appear.
 
 Screenshots go to `tests/artifacts/` (or `$DD_NB_ARTIFACTS`): `jupyterlab_tour.png`, `tour_widget_<i>.png`,
 `saved_widget_<i>.png`.
@@ -114,10 +115,11 @@ def pixel_std(png: bytes) -> float:
     return float(np.asarray(Image.open(io.BytesIO(png)).convert('L'), dtype=np.float32).std())
 
 
-def photograph_widgets(page, prefix: str) -> list:
-    "Scroll to every widget view on the page, save its screenshot as `<prefix>_<i>.png`; returns each one's pixel std."
+def photograph_widgets(page, prefix: str) -> tuple:
+    """Scroll to every widget view on the page, save its screenshot as `<prefix>_<i>.png`; returns each one's pixel
+    std, and the natural widths of the pictures inside each (0: a picture that did not load, a broken-image icon)."""
     views = page.locator(WIDGET_VIEW)
-    spreads = []
+    spreads, pictures = [], []
     for i in range(views.count()):
         v = views.nth(i)
         v.scroll_into_view_if_needed()
@@ -125,7 +127,13 @@ def photograph_widgets(page, prefix: str) -> list:
         png = v.screenshot()
         (ARTIFACTS / f'{prefix}_{i}.png').write_bytes(png)
         spreads.append(pixel_std(png))
-    return spreads
+        pictures.append(v.evaluate("el => [...el.querySelectorAll('img')].map(i => i.complete ? i.naturalWidth : 0)"))
+    return spreads, pictures
+
+
+def pictures_missing(pictures: list) -> list:
+    "The views (by position) without a loaded picture, or with a broken one."
+    return [i for i, widths in enumerate(pictures) if not widths or 0 in widths]
 
 
 def open_notebook(page, url: str, name: str):
@@ -175,7 +183,7 @@ def test_tour_runs_in_jupyterlab_with_rendered_widgets(lab):
             n_sliders = page.locator('.widget-slider').count()
             stop_buttons = page.locator('button.jupyter-button:has-text("Stop")').count()
             bad = page.locator(WIDGET_ERROR).count()
-            spreads = photograph_widgets(page, 'tour_widget')
+            spreads, pictures = photograph_widgets(page, 'tour_widget')
             page.locator('.widget-slider').nth(0).scroll_into_view_if_needed()
             page.screenshot(path=str(shot))
             page.evaluate('() => window.jupyterapp.commands.execute("docmanager:save")')
@@ -200,6 +208,7 @@ def test_tour_runs_in_jupyterlab_with_rendered_widgets(lab):
     )
     assert n_views >= 10 and n_sliders >= 3 and stop_buttons == 1 and bad == 0, (n_views, n_sliders, stop_buttons, bad)
     assert len(spreads) == len(views) and min(spreads) > MIN_PIXEL_STD, spreads
+    assert pictures_missing(pictures) == [], pictures  # every explorer shows its picture, none broken
     assert 'application/vnd.jupyter.widget-state+json' in saved['metadata'].get('widgets', {})
     assert reopened_views == len(views) and reopened_errors == 0, (reopened_views, reopened_errors)
     assert shot.is_file() and shot.stat().st_size > 10_000
@@ -213,9 +222,9 @@ def test_saved_widget_notebook_reopens_with_its_pictures(lab):
     views = [o for c in code for o in c['outputs'] if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
     assert len(views) >= 5, 'run tools/run_nbs.py nbs/81_widgets.ipynb: the committed notebook has no widget views'
     assert 'application/vnd.jupyter.widget-state+json' in saved['metadata'].get('widgets', {})
-    pictures = [c for c in code if any('image/png' in o.get('data', {}) for o in c['outputs'])]
-    assert len(pictures) >= len(views)  # a static picture beside each widget: what a reader without a kernel sees
-    # JupyterLab draws widgets only in a trusted notebook (untrusted, it shows their text and the pictures beside)
+    # each view's output carries the explorer's picture as PNG too: what cannot draw a widget shows that instead
+    assert [v for v in views if 'image/png' not in v['data']] == []
+    # JupyterLab draws widgets only in a trusted notebook (untrusted, it shows the PNG of the same output)
     subprocess.run([sys.executable, '-m', 'jupyter', 'trust', str(work / '81_widgets.ipynb')], check=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -224,8 +233,9 @@ def test_saved_widget_notebook_reopens_with_its_pictures(lab):
             page = browser.new_page(viewport={'width': 1400, 'height': 1000})
             open_notebook(page, url, '81_widgets.ipynb')
             page.wait_for_selector('.jupyter-widgets.widget-slider', timeout=60_000)
-            spreads = photograph_widgets(page, 'saved_widget')
+            spreads, pictures = photograph_widgets(page, 'saved_widget')
             bad = page.locator(WIDGET_ERROR).count()
         finally:
             browser.close()
     assert bad == 0 and len(spreads) == len(views) and min(spreads) > MIN_PIXEL_STD, (bad, spreads)
+    assert pictures_missing(pictures) == [], pictures  # each explorer's picture is in its saved state, and loads

@@ -248,6 +248,7 @@ def test_quick_run_is_labelled_and_says_each_number_at_once(tmp_path):
     assert (rep['quick'], rep['iterations'], rep['protocol']['name'], rep['models']) == (True, 1, 'fast', 1)
     out = r.stdout
     assert 'not a result' in out.splitlines()[0] and 'not a result' in out.splitlines()[-1]
+    assert out.splitlines()[0].startswith('quick run (1 iteration, fast protocol, 1 model):')  # its real size
     assert out.index('this set ') < out.index('random real, ipc 1 ') < out.index('this set %')  # then the table
 
 

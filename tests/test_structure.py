@@ -1,8 +1,10 @@
-"""The package's shape: every module imports only modules of earlier notebooks (so there are no import cycles), and
-no notebook cell mixes imports with other code (nbdev's docs processing runs such cells out of context)."""
+"""The package's shape: every module imports only modules of earlier notebooks (so there are no import cycles), no
+notebook cell mixes imports with other code (nbdev's docs processing runs such cells out of context), and every
+argument of the public API carries a docment (the API pages show them)."""
 
-import ast, json, re
+import ast, dataclasses, importlib, inspect, json, logging, re
 from pathlib import Path
+from fastcore.docments import docments
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,3 +85,66 @@ def test_imports_have_their_own_cells():
             if kinds == {True, False}:
                 bad.append(f'{nb.name} cell {c.get("id")}')
     assert not bad, bad
+
+
+def undocumented(obj) -> list:
+    """The arguments of a public function or class (its `__init__`, or a dataclass's fields) without a docment;
+    `*args`/`**kwargs` need none, and a `call_parse` option's `Param('help', ...)` is its documentation."""
+    if dataclasses.is_dataclass(obj):
+        return undocumented_fields(obj)
+    f = obj.__init__ if inspect.isclass(obj) else obj
+    if inspect.isclass(obj) and not getattr(f, '__module__', '').startswith('dd_nb'):
+        return []  # inherited from another library (a logging.Filter's `name`): documented there
+    f = inspect.unwrap(f)  # through functools.cache and friends, whose wrapper docments cannot read
+    try:
+        sig, doc = inspect.signature(f), docments(f)
+    except (TypeError, ValueError, OSError):  # a builtin or an object without source: nothing to read
+        return []
+    out = []
+    for name, p in sig.parameters.items():
+        if name == 'self' or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if isinstance(p.annotation, str) and p.annotation.startswith('Param('):
+            continue
+        if not doc.get(name):
+            out.append(name)
+    return out
+
+
+def undocumented_fields(cls) -> list:
+    "A dataclass's fields without a docment in the class, or in the dd_nb dataclass it inherits the field from."
+    documented = set()
+    for k in cls.__mro__:
+        if dataclasses.is_dataclass(k) and k.__module__.startswith('dd_nb'):
+            documented |= {n for n, v in docments(k).items() if v}
+    return [f.name for f in dataclasses.fields(cls) if f.name not in documented]
+
+
+def test_every_public_argument_has_a_docment():
+    bad = []
+    for path in sorted((ROOT / 'dd_nb').glob('*.py')):
+        if path.stem.startswith('_'):
+            continue
+        mod = importlib.import_module(f'dd_nb.{path.stem}')
+        for name in getattr(mod, '__all__', []):
+            obj = getattr(mod, name)
+            if callable(obj) and undocumented(obj):
+                bad.append(f'{path.stem}.{name}: {", ".join(undocumented(obj))}')
+    assert bad == [], bad
+
+
+def test_the_docment_check_sees_a_missing_comment():
+    def f(
+        a,  # documented
+        b=2,
+        *args,
+        **kw,
+    ):
+        "A made-up function with one argument undocumented."
+
+    assert undocumented(f) == ['b']
+    assert undocumented(type('Quiet', (logging.Filter,), {'__module__': 'dd_nb.core'})) == []  # logging's own
+    from dd_nb.distribution import DMOptions
+
+    assert 'iterations' in {f.name for f in dataclasses.fields(DMOptions)}  # documented in MethodOptions, inherited
+    assert undocumented(DMOptions) == []
