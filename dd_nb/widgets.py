@@ -5,14 +5,15 @@
 # %% ../nbs/81_widgets.ipynb #d05fe1b6
 from __future__ import annotations
 import base64, io, math
+import numpy as np
 import torch
 import matplotlib.pyplot as plt
 import ipywidgets as W
 from .distill import Callback
 
 # %% auto #0
-__all__ = ['figure_output', 'Explorer', 'SetBrowser', 'AUMExplorer', 'alpha_cut', 'TrajectoryExplorer', 'cam_overlay',
-           'CAMExplorer', 'HPDExplorer', 'LiveDashboard']
+__all__ = ['DASHBOARD_WIDTH', 'LOSS_HEIGHT', 'WIDE_GRID', 'figure_output', 'Explorer', 'SetBrowser', 'AUMExplorer', 'alpha_cut',
+           'TrajectoryExplorer', 'cam_overlay', 'CAMExplorer', 'HPDExplorer', 'LiveDashboard']
 
 # %% ../nbs/81_widgets.ipynb #a181542b
 def figure_output(
@@ -332,6 +333,10 @@ class HPDExplorer(Explorer):
         return fig
 
 # %% ../nbs/81_widgets.ipynb #a0d0f904
+DASHBOARD_WIDTH, LOSS_HEIGHT = 10, 3.2  # inches: the dashboard's figure and its loss curve
+WIDE_GRID = 3.0  # an image grid wider than this (width / height) goes under the loss curve, not beside it
+
+
 class LiveDashboard(Explorer, Callback):
     "Distiller callback: live loss curve and image grid; a Stop button that ends the run cleanly at the next iteration."
 
@@ -371,17 +376,22 @@ class LiveDashboard(Explorer, Callback):
         d = self.d
         with torch.no_grad():
             x, y = d.param()
-        fig = plt.figure(figsize=(10, 3.2))
-        sub = fig.subfigures(1, 2, width_ratios=[1, 1])
-        ax = sub[0].subplots()
-        ax.plot([h['it'] for h in d.history], [h['loss'] for h in d.history])
-        ax.set(xlabel='iteration', ylabel='loss', title='matching loss')
         g = image_grid(
             self.real.denormalize(x.detach()), y.detach(), self.real.classes, max_per_class=self.max_per_class
         )
         g.canvas.draw()
-        rgba = g.canvas.buffer_rgba()
+        rgba = np.asarray(g.canvas.buffer_rgba())
         plt.close(g)  # the library's grid, pasted as a picture
+        aspect = rgba.shape[1] / rgba.shape[0]
+        if aspect > WIDE_GRID:  # one row of images (IPC 1): under the loss curve, across the whole width
+            fig = plt.figure(figsize=(DASHBOARD_WIDTH, LOSS_HEIGHT + DASHBOARD_WIDTH / aspect))
+            sub = fig.subfigures(2, 1, height_ratios=[LOSS_HEIGHT, DASHBOARD_WIDTH / aspect])
+        else:  # beside it
+            fig = plt.figure(figsize=(DASHBOARD_WIDTH, LOSS_HEIGHT))
+            sub = fig.subfigures(1, 2, width_ratios=[1, 1])
+        ax = sub[0].subplots()
+        ax.plot([h['it'] for h in d.history], [h['loss'] for h in d.history])
+        ax.set(xlabel='iteration', ylabel='loss', title='matching loss')
         axs = sub[1].subplots()
         axs.axis('off')
         axs.imshow(rgba)
