@@ -1,7 +1,8 @@
 """What the ablation scripts share: resumable JSON-lines results, random-real baselines computed once per recipe,
-evaluation of a distilled parameterization under the method's protocol, and the mean ± std-over-seeds table."""
+evaluation of a distilled parameterization under the method's protocol, the mean ± std-over-seeds table, and parking
+unfinished runs in the repository so that a row longer than a session survives a fresh disk."""
 
-import json, os, statistics
+import json, os, shutil, statistics
 from pathlib import Path
 from dd_nb.evaluate import Evaluator
 from dd_nb.train import get_protocol
@@ -86,3 +87,34 @@ def table(rows, columns, order, describe=lambda r: '') -> str:
             '| ' + ' | '.join(map(str, k)) + f" | {describe(rs[0])} | {acc} | {len(a)} | {statistics.mean(rn):.2f} |"
         )
     return '\n'.join(out)
+
+
+def park(runs, parked, finished=lambda run: False) -> list:
+    """Copy every run folder of `runs` that holds a checkpoint and is not `finished(folder)` to `parked/<name>/` (its
+    checkpoint, saved pruning scores, loss curve and command: small files, to be committed); returns their names."""
+    names = []
+    for ck in sorted(Path(runs).glob('*/checkpoint.pt')):
+        run = ck.parent
+        if finished(run):
+            continue
+        (Path(parked) / run.name).mkdir(parents=True, exist_ok=True)
+        for f in run.iterdir():
+            if f.is_file() and not f.name.startswith('.'):
+                shutil.copy2(f, Path(parked) / run.name / f.name)
+        names.append(run.name)
+    return names
+
+
+def unpark(out, parked) -> bool:
+    "Restore a run parked by an earlier session into `out` when `out` holds no checkpoint of its own."
+    src, out = Path(parked) / Path(out).name, Path(out)
+    if not (src / 'checkpoint.pt').is_file() or (out / 'checkpoint.pt').is_file():
+        return False
+    shutil.copytree(src, out, dirs_exist_ok=True)
+    print(f'restored the parked run {src} into {out}', flush=True)
+    return True
+
+
+def drop_parked(out, parked):
+    "Forget the parked copy of a run whose row is in the results file now."
+    shutil.rmtree(Path(parked) / Path(out).name, ignore_errors=True)

@@ -21,6 +21,7 @@ process because the command line has no strategy option.
 
 import argparse, copy, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
+from ablation_common import drop_parked, park, unpark
 
 RESULTS = Path(__file__).parent / 'results' / 'fmnist_table.jsonl'
 SETS = RESULTS.parent / 'fmnist_sets'  # every row's distilled set (small: IPC 1 is 10 images), for the figures
@@ -178,7 +179,7 @@ def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None
             tag = ''.join('-' + e.strip('-').replace(' ', '_').replace('=', '') for e in marks)
             out = Path(runs) / f'{method}-ipc{ipc}-s{seed}-{its}it{tag}'
             rep = out / 'report.json'
-            unpark(out)
+            unpark(out, PARKED)
             if not out.exists():  # a shorter finished run of the same seed is extended (`--resume`: bit-identical)
                 shorter = _shorter_run(Path(runs), f'{method}-ipc{ipc}-s{seed}-', tag, its)
                 if shorter is not None:
@@ -225,32 +226,13 @@ def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None
                     config=r.get('config'),
                 )
             )
-            shutil.rmtree(PARKED / out.name, ignore_errors=True)  # the row is in the results file now
+            drop_parked(out, PARKED)  # the row is in the results file now
 
 
-def unpark(out: Path):
-    "Restore a run parked by `--park` (an earlier session's) when `out` holds no run of its own."
-    if (PARKED / out.name / 'checkpoint.pt').is_file() and not (out / 'checkpoint.pt').is_file():
-        shutil.copytree(PARKED / out.name, out, dirs_exist_ok=True)
-        print(f'restored the parked run {PARKED / out.name} into {out}', flush=True)
-
-
-def park(runs: Path) -> list:
-    """Copy every unfinished distillation in `runs` (a checkpoint, no report of its full budget) to `PARKED`, to be
-    committed: the files a fresh disk needs to continue it (the checkpoint, its loss curve, its command line)."""
-    parked = []
-    for ck in sorted(Path(runs).glob('*/checkpoint.pt')):
-        out = ck.parent
-        its = re.search(r'-(\d+)it', out.name)
-        rep = out / 'report.json'
-        if its is None or (rep.is_file() and json.loads(rep.read_text()).get('iterations') == int(its.group(1))):
-            continue  # finished (its row is, or can be, written without distilling again)
-        (PARKED / out.name).mkdir(parents=True, exist_ok=True)
-        for f in out.iterdir():
-            if f.is_file() and not f.name.startswith('.'):
-                shutil.copy2(f, PARKED / out.name / f.name)
-        parked.append(out.name)
-    return parked
+def park_finished(run: Path) -> bool:
+    "A run folder whose distillation reached its budget (its row can be written without distilling again)."
+    its, rep = re.search(r'-(\d+)it', run.name), run / 'report.json'
+    return its is None or (rep.is_file() and json.loads(rep.read_text()).get('iterations') == int(its.group(1)))
 
 
 def _shorter_run(runs: Path, stem, tag, its):
@@ -466,7 +448,7 @@ def main():
     a = ap.parse_args()
     RESULTS = Path(a.results) if a.results else RESULTS  # a trial run writes elsewhere
     if a.park:
-        print('parked:', ', '.join(park(a.runs)) or 'nothing (no unfinished run)')
+        print('parked:', ', '.join(park(a.runs, PARKED, park_finished)) or 'nothing (no unfinished run)')
         return
     if a.figure:
         names = a.figure_rows.split(',') if a.figure_rows else None

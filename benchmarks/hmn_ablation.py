@@ -5,19 +5,22 @@ validation split), at IPC 1 and 10, over distillation seeds.
 Every row distils for `ITERATIONS` (times `--scale`) and is evaluated with `--models` fresh ConvNets under the DSA
 protocol on the test split, beside the random-real baseline of the same recipe. Rows are appended to `--out` and
 skipped when present, so the grid can be run in pieces; inside a row, the distillation checkpoints and the pruning
-saves its AUM and β scores in `--runs`/<row>/, so a row stopped part-way (SIGTERM) continues where it was.
+saves its AUM and β scores in `--runs`/<row>/, so a row stopped part-way (SIGTERM) continues where it was; `--park`
+copies unfinished rows' folders next to `--out` (`<out>_parked/`, to be committed) and a row's next run restores its
+folder from there, so a row longer than a session survives a fresh disk.
 
     python benchmarks/hmn_ablation.py                      # 2 IPC × 3 variants × 3 seeds
     python benchmarks/hmn_ablation.py --ipcs 1 --seeds 0 --variants hmn,hmn-pruned
     python benchmarks/hmn_ablation.py --table
+    python benchmarks/hmn_ablation.py --dataset fashion-mnist --out benchmarks/results/fmnist_hmn_ablation.jsonl --park
 """
 
-import argparse, time
+import argparse, re, time
 from pathlib import Path
 from dd_nb.data import load_data
 from dd_nb.methods import build
 from dd_nb.distill import Distiller
-from ablation_common import Results, table
+from ablation_common import Results, drop_parked, park, table, unpark
 
 # IPC 1: the DSA digits preset's 200 iterations; IPC 10: 5 (as the PAD ablation's DSA and the official digits run in
 # peer-targets.md: one IPC-10 HMN iteration is 10 outer loops of 17 decoded images per class, about 38 s on 2 cores)
@@ -74,8 +77,18 @@ def main():
     ap.add_argument('--out', default='benchmarks/results/hmn_ablation.jsonl')
     ap.add_argument('--runs', default='runs/hmn_ablation', help="each row's checkpoints (machine-local)")
     ap.add_argument('--table', action='store_true')
+    ap.add_argument('--park', action='store_true', help="only copy unfinished rows' folders to <out>_parked/")
     a = ap.parse_args()
     res = Results(a.out, key=lambda r: (r['ipc'], r['variant'], r['seed']))
+    parked = Path(a.out).with_name(Path(a.out).stem + '_parked')
+    if a.park:
+
+        def finished(run):
+            m = re.search(r'-ipc(\d+)-(.+)-s(\d+)-\d+it-\d+m$', run.name)
+            return m is None or res.done(int(m.group(1)), m.group(2), int(m.group(3)))
+
+        print('parked:', ', '.join(park(a.runs, parked, finished)) or 'nothing (no unfinished row)')
+        return
     if not a.table:
         real = load_data(a.dataset)
         for seed in map(int, a.seeds.split(',')):
@@ -85,8 +98,10 @@ def main():
                         continue
                     its = max(1, round(ITERATIONS[ipc] * a.scale))
                     out = Path(a.runs) / f'{a.dataset}-ipc{ipc}-{name}-s{seed}-{its}it-{a.models}m'
+                    unpark(out, parked)
                     r = run_one(real, res, ipc, name, seed, its, a.models, out)
                     res.add(r)
+                    drop_parked(out, parked)
                     print(
                         f"ipc {ipc} {name} seed {seed}: {100 * r['acc']:.2f} (random {100 * r['random']:.2f}), "
                         f"{r['storage_floats']:,} floats, GIPC {r['gipc'][0]}",
