@@ -25,8 +25,9 @@ from ablation_common import drop_parked, park, unpark
 
 RESULTS = Path(__file__).parent / 'results' / 'fmnist_table.jsonl'
 SETS = RESULTS.parent / 'fmnist_sets'  # every row's distilled set (small: IPC 1 is 10 images), for the figures
-# unfinished distillations parked by `--park` (checkpoint and metrics, ~100 KB each at IPC 1): committed, so a row
-# longer than a session continues on a fresh disk; a parked run is restored when its row starts, dropped when it ends
+# unfinished distillations parked by `--park` (checkpoint and loss curve, ~400 KB for a DSA IPC 1 run): committed,
+# so a row longer than a session continues on a fresh disk; a parked run is restored when its row starts, dropped when
+# it ends
 PARKED = RESULTS.parent / 'fmnist_parked'
 DATASET = 'fashion-mnist'
 # the papers' numbers (ConvNet, test %, mean ± std): ../shared/research/fashion-mnist.md

@@ -12,8 +12,8 @@ import ipywidgets as W
 from .distill import Callback
 
 # %% auto #0
-__all__ = ['DASHBOARD_WIDTH', 'LOSS_HEIGHT', 'WIDE_GRID', 'figure_output', 'Explorer', 'SetBrowser', 'AUMExplorer', 'alpha_cut',
-           'TrajectoryExplorer', 'cam_overlay', 'CAMExplorer', 'HPDExplorer', 'LiveDashboard']
+__all__ = ['figure_output', 'Explorer', 'SetBrowser', 'AUMExplorer', 'alpha_cut', 'TrajectoryExplorer', 'cam_overlay',
+           'CAMExplorer', 'HPDExplorer', 'LiveDashboard']
 
 # %% ../nbs/81_widgets.ipynb #a181542b
 def figure_output(
@@ -333,8 +333,8 @@ class HPDExplorer(Explorer):
         return fig
 
 # %% ../nbs/81_widgets.ipynb #a0d0f904
-DASHBOARD_WIDTH, LOSS_HEIGHT = 10, 3.2  # inches: the dashboard's figure and its loss curve
-WIDE_GRID = 3.0  # an image grid wider than this (width / height) goes under the loss curve, not beside it
+_DASHBOARD_WIDTH, _LOSS_HEIGHT = 10, 3.2  # inches: the dashboard's figure and its loss curve
+_WIDE_GRID = 3.0  # an image grid wider than this (width / height) goes under the loss curve, not beside it
 
 
 class LiveDashboard(Explorer, Callback):
@@ -383,11 +383,11 @@ class LiveDashboard(Explorer, Callback):
         rgba = np.asarray(g.canvas.buffer_rgba())
         plt.close(g)  # the library's grid, pasted as a picture
         aspect = rgba.shape[1] / rgba.shape[0]
-        if aspect > WIDE_GRID:  # one row of images (IPC 1): under the loss curve, across the whole width
-            fig = plt.figure(figsize=(DASHBOARD_WIDTH, LOSS_HEIGHT + DASHBOARD_WIDTH / aspect))
-            sub = fig.subfigures(2, 1, height_ratios=[LOSS_HEIGHT, DASHBOARD_WIDTH / aspect])
+        if aspect > _WIDE_GRID:  # one row of images (IPC 1): under the loss curve, across the whole width
+            fig = plt.figure(figsize=(_DASHBOARD_WIDTH, _LOSS_HEIGHT + _DASHBOARD_WIDTH / aspect))
+            sub = fig.subfigures(2, 1, height_ratios=[_LOSS_HEIGHT, _DASHBOARD_WIDTH / aspect])
         else:  # beside it
-            fig = plt.figure(figsize=(DASHBOARD_WIDTH, LOSS_HEIGHT))
+            fig = plt.figure(figsize=(_DASHBOARD_WIDTH, _LOSS_HEIGHT))
             sub = fig.subfigures(1, 2, width_ratios=[1, 1])
         ax = sub[0].subplots()
         ax.plot([h['it'] for h in d.history], [h['loss'] for h in d.history])
