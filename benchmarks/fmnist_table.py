@@ -29,6 +29,10 @@ SETS = RESULTS.parent / 'fmnist_sets'  # every row's distilled set (small: IPC 1
 # so a row longer than a session continues on a fresh disk; a parked run is restored when its row starts, dropped when
 # it ends
 PARKED = RESULTS.parent / 'fmnist_parked'
+# HMN's row is its equal-storage ablation's pruned variant (`hmn_ablation.py --dataset fashion-mnist`): the same
+# `build_hmn` a `--jobs hmn:dsa` row would run, evaluated with 2 networks a seed instead of 5 (a 140-image set costs
+# ≈ 8 min a network on 2 cores), so the pruned container is not distilled twice
+HMN_ABLATION = RESULTS.parent / 'fmnist_hmn_ablation.jsonl'
 DATASET = 'fashion-mnist'
 # the papers' numbers (ConvNet, test %, mean ± std): ../shared/research/fashion-mnist.md
 PUBLISHED = {
@@ -276,7 +280,11 @@ def _stats(vals, ddof=0):
     papers' `np.std`) over evaluation models and random subsets."""
     import numpy as np
 
-    return float(np.mean(vals)), float(np.std(vals, ddof=ddof))
+    return float(np.mean(vals)), float(np.std(vals, ddof=ddof)) if len(vals) > ddof else float('nan')  # one seed
+
+
+def _fmt(mean, std) -> str:
+    return f'{mean:.2f} ± {std:.2f}'
 
 
 def on_gpu(row) -> bool:
@@ -297,7 +305,6 @@ def table() -> str:
     for r in rs:
         if r['kind'] == 'random':
             rand.setdefault((r['ipc'], r['protocol'], 'flip' in r.get('extra', [])), []).extend(r['accs'])
-    fmt = lambda m, s: f'{m:.2f} ± {s:.2f}'
     groups = {}
     for r in rs:
         if r['kind'] == 'set':
@@ -307,31 +314,58 @@ def table() -> str:
         g = sorted(g, key=lambda x: x['seed'])
         m, s = _stats([x['mean'] for x in g], ddof=1)
         gpu = '†' if any(on_gpu(x) for x in g) else ''
-        shown = f'**{fmt(m, s)}**' if len(g) > 1 else f"**{m:.2f}** (one seed; its models ± {g[0]['std']:.2f})"
+        shown = f'**{_fmt(m, s)}**' if len(g) > 1 else f"**{m:.2f}** (one seed; its models ± {g[0]['std']:.2f})"
         rr = rand.get((ipc, SAME_RECIPE.get(protocol, protocol), 'flip' in extra))
-        base = fmt(*_stats([100 * a for a in rr])) if rr else '–'
+        base = _fmt(*_stats([100 * a for a in rr])) if rr else '–'
         name = row_name(method, extra)
         published = PUBLISHED.get((method, ipc), '–') if '--param' not in extra else '–'  # pixel rows only
         out.append(
             f"| {name} | {ipc} | {protocol} | {its}{gpu} ({g[0].get('paper_iterations')}) | "
             f"{','.join(str(x['seed']) for x in g)} | {shown} | {base} | {published} |"
         )
+    out += hmn_rows(rand)
     for (ipc, protocol, flip), accs in sorted(rand.items()):
         out.append(
             f"| random real{' (flip)' if flip else ''} | {ipc} | {protocol} | – | {len(accs)} subsets "
-            f'| {fmt(*_stats([100 * a for a in accs]))} '
+            f'| {_fmt(*_stats([100 * a for a in accs]))} '
             f"| – | {PUBLISHED.get(('random', ipc), '–')} |"
         )
     for r in rs:
         if r['kind'] == 'full':
             out.append(
                 f"| whole training set | – | {r['protocol']} | – | {r['models']} model{'s' * (r['models'] > 1)} "
-                f"| {fmt(r['mean'], r['std'])} "
+                f"| {_fmt(r['mean'], r['std'])} "
                 f"| – | {PUBLISHED[('full', 0)]} (300 epochs) |"
             )
     if any(on_gpu(r) for r in rs):
         out.append('\n† distilled on a lent GPU (an H200; `benchmarks/fmnist_device.sh`), evaluated as every row.')
     return '\n'.join(out)
+
+
+def hmn_rows(rand) -> list:
+    """The table's HMN lines, one per IPC: the HMN ablation's pruned rows (`HMN_ABLATION`), mean ± sample std over
+    distillation seeds, beside the table's random real of DSA's recipe (pooled over 5 subsets, not the ablation's)."""
+    if not HMN_ABLATION.is_file():
+        return []
+    rs = [json.loads(l) for l in HMN_ABLATION.read_text().splitlines() if l.strip()]
+    out = []
+    for ipc in sorted({r['ipc'] for r in rs}):
+        g = sorted((r for r in rs if r['ipc'] == ipc and r['variant'] == 'hmn-pruned'), key=lambda r: r['seed'])
+        if not g:
+            continue
+        m, s = _stats([100 * r['acc'] for r in g], ddof=1)
+        shown = (
+            f'**{m:.2f} ± {s:.2f}**'
+            if len(g) > 1
+            else f"**{m:.2f}** (one seed; its models ± {100 * g[0]['acc_std']:.2f})"
+        )
+        rr = rand.get((ipc, 'dsa', False))
+        base = _fmt(*_stats([100 * a for a in rr])) if rr else '–'
+        out.append(
+            f"| hmn (pruned; {g[0]['models']} models a seed, {HMN_ABLATION.name}) | {ipc} | dsa "
+            f"| {g[0]['iterations']} (–) | {','.join(str(r['seed']) for r in g)} | {shown} | {base} | – |"
+        )
+    return out
 
 
 def figure(path, ipc=1, seed=0, names=None):

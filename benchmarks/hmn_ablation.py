@@ -13,6 +13,12 @@ folder from there, so a row longer than a session survives a fresh disk.
     python benchmarks/hmn_ablation.py --ipcs 1 --seeds 0 --variants hmn,hmn-pruned
     python benchmarks/hmn_ablation.py --table
     python benchmarks/hmn_ablation.py --dataset fashion-mnist --out benchmarks/results/fmnist_hmn_ablation.jsonl --park
+
+Fashion-MNIST (the table's HMN row, `fmnist_table.py`): IPC 1, 100 iterations, β from {0, ½, 1} with one network each
+(the default grid's 10 networks of ≈ 8 min on 140 decoded images are ≈ 80 min a seed on 2 cores):
+
+    python benchmarks/hmn_ablation.py --dataset fashion-mnist --ipcs 1 --scale 0.5 --beta-grid 0,0.5,1 \
+        --beta-models 1 --out benchmarks/results/fmnist_hmn_ablation.jsonl --runs runs/fmnist_hmn_ablation
 """
 
 import argparse, re, time
@@ -28,7 +34,8 @@ ITERATIONS = {1: 200, 10: 5}
 VARIANTS = ['pixels', 'hmn', 'hmn-pruned']
 
 
-def run_one(real, res, ipc, name, seed, its, models, out):
+def run_one(real, res, ipc, name, seed, its, models, out, prune=None):
+    "One row: distil variant `name`, prune it (`prune`: `build_hmn`'s β settings, None: its defaults), evaluate."
     t0 = time.perf_counter()
     resumed = (out / 'checkpoint.pt').is_file()
     if name == 'pixels':
@@ -41,10 +48,11 @@ def run_one(real, res, ipc, name, seed, its, models, out):
             param='hmn',
             seed=seed,
             iterations=its,
-            **({'over_budget': 0.0, 'prune': False} if name == 'hmn' else {}),
+            **({'over_budget': 0.0, 'prune': False} if name == 'hmn' else prune or {}),
         )
     Distiller(p, m, real, n, seed=seed, out=out, progress=False).run(resume=resumed)
     gipc_distilled = p.gipc() if hasattr(p, 'gipc') else [ipc] * real.num_classes
+    pcfg = getattr(p, 'prune_config', None) or {}  # `finalize` clears it
     if hasattr(p, 'finalize'):
         p = p.finalize(real, out=out)
     pr = getattr(p, 'prune_result', None) or {}
@@ -61,6 +69,7 @@ def run_one(real, res, ipc, name, seed, its, models, out):
         gipc=p.gipc() if hasattr(p, 'gipc') else gipc_distilled,
         beta=pr.get('beta'),
         beta_val=pr.get('val'),
+        beta_models=pcfg.get('models'),
         k=pr.get('k'),
         **res.evaluate(real, 'dsa', p, ipc, seed, models),
     )
@@ -76,6 +85,10 @@ def main():
     ap.add_argument('--dataset', default='digits', help='digits, or fashion-mnist (give another --out)')
     ap.add_argument('--out', default='benchmarks/results/hmn_ablation.jsonl')
     ap.add_argument('--runs', default='runs/hmn_ablation', help="each row's checkpoints (machine-local)")
+    ap.add_argument(
+        '--beta-grid', default=None, help="the pruning β tried on validation (default build_hmn's: 0,.25,…,1)"
+    )
+    ap.add_argument('--beta-models', type=int, default=None, help="networks per β (default build_hmn's: 2)")
     ap.add_argument('--table', action='store_true')
     ap.add_argument('--park', action='store_true', help="only copy unfinished rows' folders to <out>_parked/")
     a = ap.parse_args()
@@ -89,6 +102,10 @@ def main():
 
         print('parked:', ', '.join(park(a.runs, parked, finished)) or 'nothing (no unfinished row)')
         return
+    prune = dict(
+        beta_grid=tuple(map(float, a.beta_grid.split(','))) if a.beta_grid else None, beta_models=a.beta_models
+    )
+    prune = {k: v for k, v in prune.items() if v is not None}
     if not a.table:
         real = load_data(a.dataset)
         for seed in map(int, a.seeds.split(',')):
@@ -99,7 +116,7 @@ def main():
                     its = max(1, round(ITERATIONS[ipc] * a.scale))
                     out = Path(a.runs) / f'{a.dataset}-ipc{ipc}-{name}-s{seed}-{its}it-{a.models}m'
                     unpark(out, parked)
-                    r = run_one(real, res, ipc, name, seed, its, a.models, out)
+                    r = run_one(real, res, ipc, name, seed, its, a.models, out, prune)
                     res.add(r)
                     drop_parked(out, parked)
                     print(
