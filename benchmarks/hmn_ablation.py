@@ -15,10 +15,15 @@ folder from there, so a row longer than a session survives a fresh disk.
     python benchmarks/hmn_ablation.py --dataset fashion-mnist --out benchmarks/results/fmnist_hmn_ablation.jsonl --park
 
 Fashion-MNIST (the table's HMN row, `fmnist_table.py`): IPC 1, 100 iterations, β from {0, ½, 1} with one network each
-(the default grid's 10 networks of ≈ 8 min on 140 decoded images are ≈ 80 min a seed on 2 cores):
+(the default grid's 10 networks of ≈ 8 min on 140 decoded images are ≈ 80 min a seed on 2 cores); the pixels'
+lr_img under the IDC distance first chosen on validation (DSA's 0.1 leaves them at their real initialisation: the IDC
+distance's image gradients are ≈ 200× smaller than DSA's), rows in `<out>_pixel_lr.jsonl`:
 
+    python benchmarks/hmn_ablation.py --dataset fashion-mnist --ipcs 1 --select-pixel-lr 0.1,1,10,100,1000,10000 \
+        --out benchmarks/results/fmnist_hmn_ablation.jsonl --runs runs/fmnist_hmn_ablation        # → 1000
     python benchmarks/hmn_ablation.py --dataset fashion-mnist --ipcs 1 --scale 0.5 --beta-grid 0,0.5,1 \
-        --beta-models 1 --out benchmarks/results/fmnist_hmn_ablation.jsonl --runs runs/fmnist_hmn_ablation
+        --beta-models 1 --pixel-lr 1000 --out benchmarks/results/fmnist_hmn_ablation.jsonl \
+        --runs runs/fmnist_hmn_ablation
 """
 
 import argparse, re, time
@@ -34,12 +39,13 @@ ITERATIONS = {1: 200, 10: 5}
 VARIANTS = ['pixels', 'hmn', 'hmn-pruned']
 
 
-def run_one(real, res, ipc, name, seed, its, models, out, prune=None):
-    "One row: distil variant `name`, prune it (`prune`: `build_hmn`'s β settings, None: its defaults), evaluate."
+def run_one(real, res, ipc, name, seed, its, models, out, prune=None, pixel_lr=None):
+    """One row: distil variant `name`, prune it (`prune`: `build_hmn`'s β settings, None: its defaults), evaluate;
+    `pixel_lr`: the pixels' lr_img (None: DSA's preset)."""
     t0 = time.perf_counter()
     resumed = (out / 'checkpoint.pt').is_file()
     if name == 'pixels':
-        p, m, n, cfg = build('dsa', real, ipc, seed=seed, iterations=its, metric='idc')
+        p, m, n, cfg = build('dsa', real, ipc, seed=seed, iterations=its, metric='idc', lr_img=pixel_lr)
     else:
         p, m, n, cfg = build(
             'dsa',
@@ -71,8 +77,35 @@ def run_one(real, res, ipc, name, seed, its, models, out, prune=None):
         beta_val=pr.get('val'),
         beta_models=pcfg.get('models'),
         k=pr.get('k'),
+        lr_img=cfg.get('lr_img'),
         **res.evaluate(real, 'dsa', p, ipc, seed, models),
     )
+
+
+def select_pixel_lr(real, ipc, seed, its, models, lrs, runs, path) -> float:
+    """The pixels' lr_img under the IDC distance, chosen on the validation split: each of `lrs` distils `its`
+    iterations (seed `seed`) and is scored by `models` ConvNets on validation (DSA protocol); rows appended to `path`
+    (resumable); returns the best."""
+    import json
+    from dd_nb.evaluate import Evaluator
+
+    path = Path(path)
+    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.is_file() else []
+    key = dict(dataset=real.name, ipc=ipc, seed=seed, iterations=its, models=models)
+    for lr in lrs:
+        if any(r['lr_img'] == lr and all(r.get(k) == v for k, v in key.items()) for r in rows):
+            continue
+        p, m, n, _ = build('dsa', real, ipc, seed=seed, iterations=its, metric='idc', lr_img=lr)
+        out = Path(runs) / f'{real.name}-ipc{ipc}-pixels-lr{lr:g}-s{seed}-{its}it'
+        Distiller(p, m, real, n, seed=seed, out=out, progress=False).run(resume=(out / 'checkpoint.pt').is_file())
+        x, y = p()
+        val = Evaluator(real, 'dsa', models=models, seed=seed, split='val', progress=False).evaluate(x.detach(), y)
+        rows.append(dict(key, lr_img=lr, val=val.mean, val_accs=val.accs))
+        with open(path, 'a') as f:
+            f.write(json.dumps(rows[-1]) + '\n')
+        print(f'pixels lr_img {lr:g}: validation {100 * val.mean:.2f}', flush=True)
+    mine = [r for r in rows if all(r.get(k) == v for k, v in key.items()) and r['lr_img'] in lrs]
+    return max(mine, key=lambda r: r['val'])['lr_img']
 
 
 def main():
@@ -89,6 +122,13 @@ def main():
         '--beta-grid', default=None, help="the pruning β tried on validation (default build_hmn's: 0,.25,…,1)"
     )
     ap.add_argument('--beta-models', type=int, default=None, help="networks per β (default build_hmn's: 2)")
+    ap.add_argument('--pixel-lr', type=float, default=None, help="the pixels' lr_img (default: DSA's preset)")
+    ap.add_argument(
+        '--select-pixel-lr',
+        default=None,
+        help="only choose the pixels' lr_img on validation among these (0.1,1,10,100) at --select-iterations",
+    )
+    ap.add_argument('--select-iterations', type=int, default=50)
     ap.add_argument('--table', action='store_true')
     ap.add_argument('--park', action='store_true', help="only copy unfinished rows' folders to <out>_parked/")
     a = ap.parse_args()
@@ -97,7 +137,7 @@ def main():
     if a.park:
 
         def finished(run):
-            m = re.search(r'-ipc(\d+)-(.+)-s(\d+)-\d+it-\d+m$', run.name)
+            m = re.search(r'-ipc(\d+)-(.+)-s(\d+)-\d+it-\d+m(-lr[^-]+)?$', run.name)
             return m is None or res.done(int(m.group(1)), m.group(2), int(m.group(3)))
 
         print('parked:', ', '.join(park(a.runs, parked, finished)) or 'nothing (no unfinished row)')
@@ -106,6 +146,14 @@ def main():
         beta_grid=tuple(map(float, a.beta_grid.split(','))) if a.beta_grid else None, beta_models=a.beta_models
     )
     prune = {k: v for k, v in prune.items() if v is not None}
+    if a.select_pixel_lr:
+        real = load_data(a.dataset)
+        ipc, seed = int(a.ipcs.split(',')[0]), int(a.seeds.split(',')[0])
+        lrs = [float(v) for v in a.select_pixel_lr.split(',')]
+        sel = Path(a.out).with_name(Path(a.out).stem + '_pixel_lr.jsonl')
+        best = select_pixel_lr(real, ipc, seed, a.select_iterations, a.models, lrs, a.runs, sel)
+        print(f"pixels' lr_img chosen on validation: {best:g} ({sel})")
+        return
     if not a.table:
         real = load_data(a.dataset)
         for seed in map(int, a.seeds.split(',')):
@@ -114,9 +162,10 @@ def main():
                     if res.done(ipc, name, seed):
                         continue
                     its = max(1, round(ITERATIONS[ipc] * a.scale))
-                    out = Path(a.runs) / f'{a.dataset}-ipc{ipc}-{name}-s{seed}-{its}it-{a.models}m'
+                    lr = f'-lr{a.pixel_lr:g}' if name == 'pixels' and a.pixel_lr is not None else ''
+                    out = Path(a.runs) / f'{a.dataset}-ipc{ipc}-{name}-s{seed}-{its}it-{a.models}m{lr}'
                     unpark(out, parked)
-                    r = run_one(real, res, ipc, name, seed, its, a.models, out, prune)
+                    r = run_one(real, res, ipc, name, seed, its, a.models, out, prune, a.pixel_lr)
                     res.add(r)
                     drop_parked(out, parked)
                     print(

@@ -14,7 +14,7 @@ from .data import RealData
 from .nets import get_net, NETS
 from .augment import DSA
 from .parallel import shard, gather, is_main
-from .train import get_protocol, train_net, train_nets_vectorized, accuracy, cache_dir, use_compile
+from .train import get_protocol, train_net, train_nets_vectorized, accuracy, cache_dir, use_compile, check_teacher
 
 # %% auto #0
 __all__ = ['check_set', 'EvalResult', 'Evaluator', 'format_report']
@@ -89,6 +89,7 @@ class Evaluator:
         split='test',  # the split tested on: 'test' for reporting, 'val' for selection
         precision='fp32',  # of the forward passes: 'fp32', 'bf16', 'fp16' or 'auto' (resolved for `device`)
         full_models=None,  # networks for the full-data baseline (default `models`): it costs the most by far
+        teacher=None,  # the network whose outputs are every batch's targets, under a protocol with teacher=True
     ):
         self.real, self.protocol, self.net, self.models, self.seed = real, get_protocol(protocol), net, models, seed
         if models < 1:
@@ -111,11 +112,15 @@ class Evaluator:
         self.split = split
         self.precision = resolve_precision(precision, self.device)  # recorded as what ran: 'auto' is resolved here
         self.dsa = DSA(real.dsa_strategy)
+        check_teacher(self.protocol, teacher)
+        self.teacher = None if teacher is None else teacher.to(self.device).eval()
 
     def __repr__(self):
         full = '' if self.full_models == self.models else f' (full data: {self.full_models})'
+        net = f'{self.net}-{self.width}'
+        net += '' if self.teacher is None else f' taught by a {type(self.teacher).__name__}'
         return (
-            f'Evaluator({self.real.name}, {self.protocol.name!r} × {self.models}{full} {self.net}-{self.width}, '
+            f'Evaluator({self.real.name}, {self.protocol.name!r} × {self.models}{full} {net}, '
             f'seeds {self.seed}…{self.seed + self.models - 1}, {self.device.type}, {self.precision}, on {self.split})'
         )
 
@@ -204,6 +209,7 @@ class Evaluator:
                         compile=compiled,
                         progress=bar,
                         precision=self.precision,
+                        teacher=self.teacher,
                     )
             test = getattr(self.real, self.split)
             accs = [accuracy(m, test, self.protocol.test_batch, precision=self.precision) for _, m in nets]
@@ -234,7 +240,7 @@ class Evaluator:
         )
 
     def _vectorize(self, nets):
-        if any(True for _, m in nets for _ in m.buffers()):
+        if self.teacher is not None or any(True for _, m in nets for _ in m.buffers()):
             return False
         return self.device.type == 'cuda' if self.vectorize == 'auto' else bool(self.vectorize)
 
@@ -296,6 +302,7 @@ class Evaluator:
         'full' when asked for; a full-data result read from the cache has `cached=True`."""
         if random and ipc is None:
             raise ValueError('the random-real baseline needs ipc (images per class)')
+        use_cache = use_cache and self.teacher is None  # (the cache's key does not know the teacher)
         archs, jobs, rows = archs or [self.net], {}, {}
         tr = self.real.train
         for a in archs:

@@ -13,13 +13,15 @@ from .core import check_choice, prefer_channels_last, autocast
 from .augment import DSA
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'COMPILE_MIN_STEPS', 'Protocol', 'get_protocol', 'soft_cross_entropy', 'TrainCallback', 'use_compile',
-           'train_net', 'train_nets_vectorized', 'accuracy', 'cache_dir']
+__all__ = ['PROTOCOLS', 'SOFT_LOSSES', 'COMPILE_MIN_STEPS', 'Protocol', 'get_protocol', 'soft_cross_entropy', 'soft_target_loss',
+           'check_teacher', 'TrainCallback', 'use_compile', 'train_net', 'train_nets_vectorized', 'accuracy',
+           'cache_dir']
 
 # %% ../nbs/05_train.ipynb #08219211
 @dataclass(frozen=True)
 class Protocol:
-    "A fixed training recipe: SGD with momentum, weight decay, and a ×0.1 step at half time."
+    """A fixed training recipe: SGD with momentum, weight decay, a ×0.1 step at half time; hard labels, the set's soft
+    labels or a teacher's outputs."""
 
     name: str  # the recipe's name, recorded with every result
     epochs: int  # passes over the set
@@ -31,6 +33,9 @@ class Protocol:
     learned_lr: bool = False  # use the set's learned learning rate (MTT, DATM)
     test_batch: int = 256  # batch size when testing
     decay: bool = True  # multiply the lr by 0.1 at half time
+    soft_loss: str = 'sce'  # how soft targets are learned: 'sce' (soft cross-entropy) or 'kl' (see `soft_target_loss`)
+    temperature: float = 1.0  # T of both softmaxes of `soft_target_loss`
+    teacher: bool = False  # every (augmented) batch's targets are a teacher network's outputs (teacher in the loop)
 
 # %% ../nbs/05_train.ipynb #82468d30
 PROTOCOLS = {
@@ -41,6 +46,7 @@ PROTOCOLS = {
         Protocol('dm', 1000, augment=True),
         Protocol('mtt', 1000, augment=True, learned_lr=True),
         Protocol('datm', 1000, batch=128, augment=True, learned_lr=True),
+        Protocol('dsa-teacher', 1000, augment=True, soft_loss='kl', teacher=True),
         Protocol('fast', 50, lr=0.05),
     ]
 }
@@ -59,6 +65,38 @@ def soft_cross_entropy(
 ):
     "Cross-entropy against soft labels given as logits (DATM's convention)."
     return -(F.softmax(target_logits, -1) * F.log_softmax(logits, -1)).sum(-1).mean()
+
+# %% ../nbs/05_train.ipynb #c6f21e21
+SOFT_LOSSES = ('sce', 'kl')  # soft cross-entropy, knowledge distillation's KL
+
+
+def soft_target_loss(
+    logits,  # (N, classes) network outputs
+    target_logits,  # (N, classes) soft labels or a teacher's outputs, as logits
+    kind='sce',  # 'sce': −Σ softmax(t/T)·log softmax(z/T); 'kl': T²·KL(softmax(t/T) ‖ softmax(z/T))
+    temperature=1.0,  # T: both softmaxes are taken at this temperature
+):
+    "The loss of a network against soft targets (mean over the batch), by `kind` at temperature `temperature`."
+    check_choice('soft loss', kind, SOFT_LOSSES)
+    if not temperature > 0:
+        raise ValueError(f'the temperature must be positive, got {temperature}')
+    target = F.softmax(target_logits / temperature, -1)
+    log_p = F.log_softmax(logits / temperature, -1)
+    if kind == 'sce':
+        return -(target * log_p).sum(-1).mean()
+    return temperature**2 * F.kl_div(log_p, target, reduction='batchmean')
+
+# %% ../nbs/05_train.ipynb #64a0a949
+def check_teacher(
+    protocol,  # a `Protocol` or its name
+    teacher,  # the teacher network given, or None
+):
+    "Raise a `ValueError` unless a teacher is given exactly when `protocol` trains against one."
+    p = get_protocol(protocol)
+    if p.teacher and teacher is None:
+        raise ValueError(f'the {p.name!r} protocol trains against a teacher network: pass teacher=')
+    if teacher is not None and not p.teacher:
+        raise ValueError(f"the {p.name!r} protocol trains on the set's labels: a teacher needs one with teacher=True")
 
 # %% ../nbs/05_train.ipynb #47d3676a
 class TrainCallback:
@@ -102,12 +140,16 @@ def train_net(
     generator=None,  # a torch.Generator for the data order and augmentation
     callbacks=(),  # `TrainCallback`s
     precision='fp32',  # the forward passes' precision: fp32, bf16, fp16 or auto (notebook 00a)
+    teacher=None,  # the network whose outputs on each (augmented) batch are the targets (protocols with `teacher`)
 ) -> list:
     "Train `net` in place on (images, labels) under `protocol`; returns the per-epoch mean training losses."
     p = get_protocol(protocol)
     device = next(net.parameters()).device
     images, labels = images.to(device), labels.to(device)
-    soft = labels.dim() == 2
+    check_teacher(p, teacher)
+    soft = labels.dim() == 2 or teacher is not None
+    if teacher is not None:
+        teacher.eval()
     lr0 = float(lr) if (p.learned_lr and lr is not None) else p.lr
     g = generator if generator is not None else torch.Generator().manual_seed(seed)
     n, bs = len(images), min(p.batch, len(images))
@@ -137,9 +179,12 @@ def train_net(
                 x = dsa(x, generator=g)
             if cl:
                 x = x.contiguous(memory_format=torch.channels_last)
+            if teacher is not None:
+                with torch.no_grad():
+                    y = teacher(x).float()
             with autocast(precision, device):
                 out = fwd(x)
-                loss = soft_cross_entropy(out, y) if soft else F.cross_entropy(out, y)
+                loss = soft_target_loss(out, y, p.soft_loss, p.temperature) if soft else F.cross_entropy(out, y)
             for cb in callbacks:
                 cb.on_batch(ep, idx, out.detach().float(), y)
             opt.zero_grad(set_to_none=True)
@@ -170,6 +215,7 @@ def train_nets_vectorized(
     import copy
 
     p = get_protocol(protocol)
+    check_teacher(p, None)  # (a teacher's targets are trained one network at a time)
     if any(True for m in nets for _ in m.buffers()):
         raise ValueError('vectorized training needs networks without buffers (no BatchNorm)')
     device = next(nets[0].parameters()).device
@@ -181,7 +227,7 @@ def train_nets_vectorized(
 
     def loss_fn(prm, x, y):
         out = functional_call(base, prm, (x,))
-        return soft_cross_entropy(out, y) if soft else F.cross_entropy(out, y)
+        return soft_target_loss(out, y, p.soft_loss, p.temperature) if soft else F.cross_entropy(out, y)
 
     step_grads = vmap(grad(loss_fn))
     lr0 = float(lr) if (p.learned_lr and lr is not None) else p.lr
