@@ -423,7 +423,8 @@ def dd_nb_distill(
     if resume and not PARAMS[param].resumable:
         raise ValueError(f'--resume is not available for --param {param} (its runs are short; run it again)')
     protocol = protocol or METHODS[method].protocol
-    get_protocol(protocol)
+    if get_protocol(protocol).teacher and METHODS[method].teacher is None:
+        raise ValueError(f'the {protocol} protocol trains against a teacher network, and {method} has none')
     out = check_run_folder(out, resume, overwrite) if is_main() else Path(out)  # under torchrun rank 0 owns OUT
     real = load_data(dataset, root=data_root, zca=zca or bool(extra.get('zca')))
     with claim_out(out, overwrite) if is_main() else contextlib.nullcontext():
@@ -481,7 +482,7 @@ def _distill(
         plural = lambda n, what: f"{n} {what}{'s' * (n > 1)}"
         size = f"{plural(iterations, 'iteration')}, {protocol} protocol, {plural(models, 'model')}"
         print(f'quick run ({size}): a smoke test, not a result')
-    from dd_nb.methods import build
+    from dd_nb.methods import build, method_teacher
     from dd_nb.distill import Distiller
     from dd_nb.viz import image_grid, loss_plot
     import matplotlib
@@ -559,8 +560,18 @@ def _distill(
     )
     if not no_eval:
         precision = extra.get('precision', 'fp32')
+        teacher = None
+        if get_protocol(protocol).teacher:  # RDED, SRe2L: the students learn the method's teacher's outputs
+            teacher = method_teacher(method, real, ds.manifest['config'])
         ev = Evaluator(
-            real, protocol, models=models, seed=seed, progress=not quiet, precision=precision, full_models=full_models
+            real,
+            protocol,
+            models=models,
+            seed=seed,
+            progress=not quiet,
+            precision=precision,
+            full_models=full_models,
+            teacher=teacher,
         )
         said = say_result(ipc) if is_main() else None
         rep = {

@@ -11,7 +11,7 @@ from .param import Pixels
 from .generator import real_classifier
 
 # %% auto #0
-__all__ = ['EMBED_BATCH', 'herding_order', 'HerdingOptions', 'Selection', 'herding_pixels', 'selection_matcher']
+__all__ = ['EMBED_BATCH', 'herding_order', 'HerdingOptions', 'Selection', 'class_features', 'herding_pixels', 'selection_matcher']
 
 # %% ../nbs/20_herding.ipynb #6c170cb8
 def herding_order(
@@ -47,10 +47,12 @@ class Selection(Matcher):
         name: str,  # the selection method's name (in messages and the repr)
         seed=0,  # seed of the matcher's RNG
         device=None,  # where to run (default: CUDA when present)
+        order=None,  # `build`'s cached difficulty order (a function), for selections that rank by a training score
         **kw,
     ):
         super().__init__(seed, device, compile=False)
         self.name = name
+        self.order = order
 
     def loss(self, images, labels):
         raise RuntimeError(f'{self.name} selects images; it has nothing to optimise (run it with 0 iterations)')
@@ -63,6 +65,20 @@ class Selection(Matcher):
 EMBED_BATCH = 512
 
 
+@torch.no_grad()
+def class_features(
+    real,  # the real data
+    net,  # the network whose `embed` gives the features (e.g. the cached full-data classifier)
+    c: int,  # the class
+    device,  # where `net` runs
+) -> tuple:
+    "(training positions of class `c`, their features `net.embed`) computed in batches of `EMBED_BATCH`."
+    tr = real.train
+    pos = torch.nonzero(tr.labels == c).flatten()
+    chunks = [pos[i : i + EMBED_BATCH] for i in range(0, len(pos), EMBED_BATCH)]
+    return pos, torch.cat([net.embed(tr.images_at(ch).to(device)).cpu() for ch in chunks])
+
+# %% ../nbs/20_herding.ipynb #a3c1f0e2
 def herding_pixels(
     real,  # the real data
     ipc: int,  # images per class
@@ -73,13 +89,10 @@ def herding_pixels(
 ) -> Pixels:
     "`ipc` real images per class in herding order on the features of the full-data classifier."
     net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=seed, device=matcher.device)
-    tr, xs = real.train, []
+    xs = []
     for c in range(real.num_classes):
-        pos = torch.nonzero(tr.labels == c).flatten()
-        with torch.no_grad():
-            chunks = [pos[i : i + EMBED_BATCH] for i in range(0, len(pos), EMBED_BATCH)]
-            feats = torch.cat([net.embed(tr.images_at(ch).to(matcher.device)).cpu() for ch in chunks])
-        xs.append(tr.images_at(pos[herding_order(feats, ipc)]))
+        pos, feats = class_features(real, net, c, matcher.device)
+        xs.append(real.train.images_at(pos[herding_order(feats, ipc)]))
     return Pixels(torch.cat(xs), torch.arange(real.num_classes).repeat_interleave(ipc), **pix)
 
 # %% ../nbs/20_herding.ipynb #d8b12c5e
@@ -87,10 +100,11 @@ def selection_matcher(
     real,  # the real data (unused: the matcher interface of `MethodSpec`)
     o,  # the method's options (unused)
     common,  # `build`'s common settings: the 'seed' and 'device' are used
-    order=None,  # the cached difficulty order (unused)
+    order=None,  # `build`'s cached difficulty order (kept for selections that rank by a training score)
+    name='herding',  # the selection method's name
 ) -> Selection:
-    "The do-nothing matcher of herding."
-    return Selection('herding', seed=common['seed'], device=common['device'])
+    "The do-nothing matcher of a selection method (herding's by default)."
+    return Selection(name, seed=common['seed'], device=common['device'], order=order)
 
 
 METHODS.register(

@@ -125,6 +125,7 @@ class MethodSpec:
     matcher: Callable  # (real, opts, common, order) -> Matcher
     protocol: str  # the evaluation protocol its paper reports with
     init: Callable | None = None  # (real, ipc, matcher, opts, seed, pix) -> Pixels; None: real images or noise
+    teacher: Callable | None = None  # (real, opts, seed, device) -> the network its teacher protocol trains against
 
     def __repr__(self):
         return f'MethodSpec({self.name!r}: {self.doc}; protocol {self.protocol})'

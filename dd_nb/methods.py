@@ -15,7 +15,7 @@ from .pad import filter_train
 
 # %% auto #0
 __all__ = ['NOTE_KEYS', 'KIND_EXAMPLES', 'preset_file', 'preset', 'preset_sources', 'setting_like', 'check_setting',
-           'make_options', 'method_settings', 'build']
+           'make_options', 'method_settings', 'build', 'method_teacher']
 
 # %% ../nbs/16_methods.ipynb #d7957f27
 # keys of a preset table that are notes, not settings
@@ -236,3 +236,18 @@ def build(
     else:
         px = Pixels.from_real(real, ipc, init=o.init, seed=seed, **pix)
     return px, matcher, o.iterations, {'method': method, 'ipc': ipc, 'seed': seed, **asdict(o)}
+
+# %% ../nbs/16_methods.ipynb #b1c0e7a2
+def method_teacher(
+    method: str,  # a registered method
+    real,  # the real data
+    config: dict,  # the run's settings, as `build` returns them (method, ipc, seed and the options)
+    device=None,  # where the teacher runs (default: CUDA when present)
+):
+    "The network `method`'s teacher protocol trains against, for the run described by `config`."
+    spec = METHODS[method]
+    if spec.teacher is None:
+        raise ValueError(f"{method} has no teacher: evaluate it under a protocol that trains on the set's labels")
+    names = set(method_settings(method))
+    o = make_options(method, {k: v for k, v in config.items() if k in names})
+    return spec.teacher(real, o, config['seed'], device)

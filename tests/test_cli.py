@@ -262,3 +262,30 @@ def test_full_data_with_fewer_models_is_marked(tmp_path):
     assert rep['full_mean'] > rep['random_mean'] and '† full data: 1 model' in r.stdout
     r = run_cli('dd_nb_distill', '--models', '2', '--full-models', '3', '--out', str(tmp_path / 'x'))
     assert r.returncode == 2 and '--full-models must be between 1 and --models (2), got 3' in r.stderr
+
+
+def test_teacher_methods_from_the_command_line(tmp_path):
+    "RDED is evaluated under its teacher protocol with the teacher it selected with; a method without one is refused."
+    r = run_cli(
+        'dd_nb_distill',
+        '--method',
+        'rded',
+        '--ipc',
+        '1',
+        '--set',
+        'feature_epochs=3 width=16 candidates=20',
+        '--models',
+        '1',
+        '--no-full',
+        '--quiet',
+        '--out',
+        str(tmp_path),
+    )
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / 'report.json').read_text())
+    assert rep['method'] == 'rded' and rep['iterations'] == 0 and rep['protocol']['name'] == 'dsa-teacher'
+    assert rep['accuracy_mean'] > rep['random_mean']  # under the same teacher
+    ds = DistilledSet.load(tmp_path / 'distilled.safetensors')
+    assert ds.labels.shape == (10, 10) and torch.allclose(ds.labels.softmax(-1).sum(-1), torch.ones(10))
+    r = run_cli('dd_nb_distill', '--method', 'dm', '--protocol', 'dsa-teacher', '--out', str(tmp_path / 'x'))
+    assert r.returncode == 2 and 'dm has none' in r.stderr and r.stderr.strip().count('\n') == 0
