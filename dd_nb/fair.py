@@ -4,15 +4,15 @@
 
 # %% ../nbs/21_fair.ipynb #7f055a86
 from __future__ import annotations
-import math
-from dataclasses import dataclass, replace
+import hashlib, json, math
+from dataclasses import asdict, dataclass, replace
 import numpy as np
 from .train import Protocol, get_protocol
 from .evaluate import Evaluator
 
 # %% auto #0
 __all__ = ['rescale', 'RobustScore', 'label_robust_score', 'augmentation_robust_score', 'with_augment', 'FairReport',
-           'fair_scores']
+           'random_run_key', 'fair_scores']
 
 # %% ../nbs/21_fair.ipynb #3b1f5afd
 def rescale(
@@ -123,6 +123,24 @@ class FairReport:
     def __repr__(self):
         return f'FairReport(ipc {self.ipc}, {len(self.runs)} runs: {self.lrs!r}; {self.ars!r})'
 
+# %% ../nbs/21_fair.ipynb #f0a1b2c3
+def random_run_key(
+    protocol,  # the run's `Protocol`
+    ipc: int,  # images per class of the random subsets
+    teacher,  # the teacher network of the run, or None
+    common: dict,  # the evaluator's other settings (net, models, seed, width)
+) -> str:
+    "What makes two random-real runs the same run: recipe, size, evaluator settings and the teacher's weights."
+    t = None
+    if teacher is not None:
+        h = hashlib.sha256()
+        for v in teacher.state_dict().values():
+            h.update(v.detach().cpu().contiguous().numpy().tobytes())
+        t = h.hexdigest()[:16]
+    fields = {k: v for k, v in asdict(protocol).items() if k != 'name'}
+    settings = {k: v for k, v in common.items() if k != 'progress'}
+    return json.dumps([fields, ipc, t, settings], sort_keys=True)
+
 # %% ../nbs/21_fair.ipynb #aa8b70b2
 def fair_scores(
     real,  # the real data (`RealData`)
@@ -140,6 +158,7 @@ def fair_scores(
     width=128,  # ConvNet width
     weight=0.5,  # w of LRS and γ of ARS
     progress=True,  # progress bars, one per run
+    memo=None,  # a dict shared between calls: random-real runs of the same recipe, size and teacher are reused
 ) -> FairReport:
     "DD-Ranking's label- and augmentation-robust scores of a set, from the evaluator's runs (table above)."
     n_cls = real.num_classes
@@ -147,6 +166,7 @@ def fair_scores(
         raise ValueError(f'{len(images)} images do not split into {n_cls} classes of equal size')
     ipc = len(images) // n_cls
     own = get_protocol(own)
+    memo = {} if memo is None else memo
     common = dict(net=net, models=models, seed=seed, width=width, progress=progress)
     ev_hard = Evaluator(real, hard, full_models=full_models, **common)
     hard_labels = labels.argmax(1) if labels.dim() == 2 else labels
@@ -158,7 +178,10 @@ def fair_scores(
         ev = Evaluator(real, with_augment(own, aug), teacher=teacher, **common)
         tag = 'own recipe' if aug == own.augment else ('with aug' if aug else 'without aug')
         runs[f'set, {tag}'] = ev.evaluate(images, labels, lr=lr, desc=f'set, {tag}')
-        runs[f'random real, {tag}'] = ev.random_baseline(ipc)
+        key = random_run_key(ev.protocol, ipc, teacher, common)
+        if key not in memo:
+            memo[key] = ev.random_baseline(ipc)
+        runs[f'random real, {tag}'] = memo[key]
         pairs[aug] = (runs[f'set, {tag}'], runs[f'random real, {tag}'])
     full = runs['whole training set'].mean if full_hard is None else full_hard
     lrs = label_robust_score(runs['set, hard labels'], full, *pairs[own.augment], weight=weight)

@@ -136,8 +136,8 @@ def sre2l_pixels(
     classes = torch.arange(real.num_classes)
     batches = []
     for i in range(ipc):
-        x, _ = recover(teacher, classes, shape, o.recover_iterations, o.recover_lr, o.r_bn, o.jitter, lo, hi,
-                       seed=seed * ipc + i)
+        its, lr = o.recover_iterations, o.recover_lr
+        x, _ = recover(teacher, classes, shape, its, lr, o.r_bn, o.jitter, lo, hi, seed=seed * ipc + i)
         batches.append(x)
     images = torch.stack(batches, 1).flatten(0, 1)  # class-ordered: class 0's ipc images first
     with torch.no_grad():
