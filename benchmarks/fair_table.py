@@ -10,7 +10,7 @@ skipped on the next call. One job at a time (2 cores).
 
 Each row: `dd_nb_distill --method M --ipc I --seed S --no-eval` with the method's preset (a Fashion-MNIST set the
 Fashion-MNIST table already distilled is read from `benchmarks/results/fmnist_sets/` instead), then `fair_scores`:
-5 fresh ConvNet-3s per run (evaluation seeds 0-4, random subsets 0-4) under
+5 fresh ConvNet-3s per run (distillation seed S: evaluation seeds and random subsets 5S … 5S+4) under
 - the hard-label recipe without augmentation (DC-classic) on the set's hard labels (argmax of soft ones): HLR's run;
 - the method's own recipe (its protocol; RDED and SRe2L: `dsa-teacher`, their own cached teacher in the loop), and the
   same recipe with augmentation switched: IOR's and ARS's runs, each beside random real under that recipe;
@@ -135,6 +135,7 @@ def score_row(real, method, ipc, seed, memo, quiet=True) -> dict:
         lr=ds.lr,
         full_hard=full_hard(real),
         models=MODELS,
+        seed=seed * MODELS,  # disjoint evaluation networks and random subsets per distillation seed
         progress=not quiet,
         memo=memo,
     )
@@ -155,7 +156,8 @@ def score_row(real, method, ipc, seed, memo, quiet=True) -> dict:
         terms={k: float(statistics.mean(v)) for s in (rep.lrs, rep.ars) for k, v in s.terms.items()},
     )
     if ds.labels.dim() == 2:  # soft labels: also the plain soft-label recipe on them, no teacher
-        r = Evaluator(real, 'dsa', models=MODELS, progress=False).evaluate(ds.images, ds.labels, lr=ds.lr)
+        ev = Evaluator(real, 'dsa', models=MODELS, seed=seed * MODELS, progress=False)
+        r = ev.evaluate(ds.images, ds.labels, lr=ds.lr)
         row['soft_static'] = [float(a) for a in r.accs]
     row.update(seconds=round(time.time() - t0), date=time.strftime('%Y-%m-%d'), commit=commit(), machine=machine())
     return row
