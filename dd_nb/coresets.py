@@ -10,7 +10,7 @@ import torch
 from .matcher import MethodOptions, ScoreOptions, MethodSpec, METHODS
 from .param import Pixels
 from .generator import real_classifier
-from .herding import HerdingOptions, Selection, class_features, selection_matcher
+from .herding import HerdingOptions, Selection, class_features, classifier_seed, selection_matcher
 
 # %% auto #0
 __all__ = ['KEEPS', 'kcenter_order', 'ranked_pick', 'KCenterOptions', 'kcenter_pixels', 'EL2NSelectOptions', 'el2n_pixels']
@@ -66,11 +66,12 @@ def kcenter_pixels(
     ipc: int,  # images per class
     matcher: Selection,  # (its device)
     o: KCenterOptions,  # the settings
-    seed: int,  # seed of the classifier and of each class's random first pick
+    seed: int,  # seed of each class's random first pick (and of the classifier, unless `o.teacher_seed`)
     pix: dict,  # the pixels' learning rates
 ) -> Pixels:
     "`ipc` real images per class by k-center greedy on the features of the full-data classifier."
-    net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=seed, device=matcher.device)
+    cs = classifier_seed(o, seed)
+    net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=cs, device=matcher.device)
     gen, xs = torch.Generator().manual_seed(seed), []
     for c in range(real.num_classes):
         pos, feats = class_features(real, net, c, matcher.device)

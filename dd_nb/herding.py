@@ -11,7 +11,8 @@ from .param import Pixels
 from .generator import real_classifier
 
 # %% auto #0
-__all__ = ['EMBED_BATCH', 'herding_order', 'HerdingOptions', 'Selection', 'class_features', 'herding_pixels', 'selection_matcher']
+__all__ = ['EMBED_BATCH', 'herding_order', 'HerdingOptions', 'classifier_seed', 'Selection', 'class_features', 'herding_pixels',
+           'selection_matcher']
 
 # %% ../nbs/20_herding.ipynb #6c170cb8
 def herding_order(
@@ -36,7 +37,17 @@ class HerdingOptions(MethodOptions):
     "Herding's settings: the classifier whose features it herds on; nothing is optimised."
 
     feature_epochs: int  # epochs of the full-data classifier that embeds the images
+    teacher_seed: int | None = None  # that classifier's seed (None: the distillation seed; a number: one for all seeds)
     lr_img: float = 0.0  # (no optimisation: the selected images are the set)
+
+# %% ../nbs/20_herding.ipynb #4e5f75c2
+def classifier_seed(
+    o,  # a selection's options, with `teacher_seed`
+    seed: int,  # the distillation seed
+) -> int:
+    """The seed of the cached full-data classifier a method uses: `o.teacher_seed` when set (one classifier shared by
+    every distillation seed, as the trajectory methods share one expert buffer), else the distillation seed."""
+    return seed if o.teacher_seed is None else o.teacher_seed
 
 # %% ../nbs/20_herding.ipynb #079f78f4
 class Selection(Matcher):
@@ -88,7 +99,8 @@ def herding_pixels(
     pix: dict,  # the pixels' learning rates
 ) -> Pixels:
     "`ipc` real images per class in herding order on the features of the full-data classifier."
-    net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=seed, device=matcher.device)
+    cs = classifier_seed(o, seed)
+    net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=cs, device=matcher.device)
     xs = []
     for c in range(real.num_classes):
         pos, feats = class_features(real, net, c, matcher.device)

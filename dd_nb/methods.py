@@ -105,6 +105,8 @@ def setting_like(
     f = {f.name: f for f in fields(options)}[key]
     if f.default is not MISSING and f.default is not None:
         return f.default
+    if f.default is None and _kind(f) in ('int', 'float'):
+        return 0  # an optional number (e.g. a seed) may be 0, not negative
     return KIND_EXAMPLES.get(_kind(f))
 
 # %% ../nbs/16_methods.ipynb #4e97e095

@@ -12,7 +12,7 @@ from torchvision.transforms import v2
 from .matcher import MethodOptions, MethodSpec, METHODS
 from .param import Pixels
 from .generator import real_classifier
-from .herding import EMBED_BATCH, Selection, selection_matcher
+from .herding import EMBED_BATCH, Selection, classifier_seed, selection_matcher
 
 # %% auto #0
 __all__ = ['random_crops', 'stitch', 'region_labels', 'crop_losses', 'rded_class', 'RDEDOptions', 'rded_teacher', 'rded_pixels']
@@ -102,6 +102,7 @@ class RDEDOptions(MethodOptions):
     "RDED's settings: the teacher, the candidate pool, the crops and the stitching; nothing is optimised."
 
     feature_epochs: int  # epochs of the full-data classifier that is the teacher
+    teacher_seed: int | None = None  # the teacher's seed (None: the distillation seed; a number: one for all seeds)
     factor: int = 1  # patches per side of a stitched image (official: 1 at 32×32, 2 on ImageNet)
     candidates: int = 300  # real images drawn per class (official --mipc)
     crops: int = 5  # random crops scored per image (official --num-crop)
@@ -114,11 +115,12 @@ class RDEDOptions(MethodOptions):
 def rded_teacher(
     real,  # the real data
     o: RDEDOptions,  # the settings (its `net`, `width`, `feature_epochs`)
-    seed: int = 0,  # the distillation seed, which seeds the teacher
+    seed: int = 0,  # the distillation seed, which seeds the teacher unless `o.teacher_seed` is set
     device=None,  # where the teacher runs (default: CUDA when present)
 ):
     "The teacher of an RDED set: the cached full-data classifier of its recipe (eval mode, frozen)."
-    return real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=seed, device=device)
+    cs = classifier_seed(o, seed)
+    return real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=cs, device=device)
 
 # %% ../nbs/23_rded.ipynb #7fac3622
 def rded_pixels(

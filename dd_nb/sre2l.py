@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .matcher import MethodOptions, MethodSpec, METHODS
 from .param import Pixels
 from .generator import real_classifier
-from .herding import Selection, selection_matcher
+from .herding import Selection, classifier_seed, selection_matcher
 
 # %% auto #0
 __all__ = ['FIRST_BN_MULTIPLIER', 'BNStats', 'recover', 'SRe2LOptions', 'sre2l_teacher', 'sre2l_pixels']
@@ -102,6 +102,7 @@ class SRe2LOptions(MethodOptions):
     "SRe2L's settings: the BatchNorm teacher and the recovery (run inside the initialisation; 0 loop iterations)."
 
     feature_epochs: int  # epochs of the full-data teacher
+    teacher_seed: int | None = None  # the teacher's seed (None: the distillation seed; a number: one for all seeds)
     teacher_net: str = 'ConvNetBN'  # the teacher's architecture (it needs BatchNorm layers)
     recover_iterations: int = 1000  # Adam steps of each batch's recovery
     recover_lr: float = 0.25  # their initial learning rate
@@ -113,11 +114,12 @@ class SRe2LOptions(MethodOptions):
 def sre2l_teacher(
     real,  # the real data
     o: SRe2LOptions,  # the settings (its `teacher_net`, `width`, `feature_epochs`)
-    seed: int = 0,  # the distillation seed, which seeds the teacher
+    seed: int = 0,  # the distillation seed, which seeds the teacher unless `o.teacher_seed` is set
     device=None,  # where the teacher runs (default: CUDA when present)
 ):
     "The BatchNorm teacher of an SRe2L set: the cached full-data classifier of its recipe (eval mode, frozen)."
-    return real_classifier(real, net=o.teacher_net, epochs=o.feature_epochs, width=o.width, seed=seed, device=device)
+    cs = classifier_seed(o, seed)
+    return real_classifier(real, net=o.teacher_net, epochs=o.feature_epochs, width=o.width, seed=cs, device=device)
 
 # %% ../nbs/24_sre2l.ipynb #fec0de3e
 def sre2l_pixels(
