@@ -9,8 +9,7 @@ import functools
 import torch
 from .matcher import MethodOptions, ScoreOptions, MethodSpec, METHODS
 from .param import Pixels
-from .generator import real_classifier
-from .herding import HerdingOptions, Selection, class_features, classifier_seed, selection_matcher
+from .herding import HerdingOptions, Selection, class_features, options_classifier, selection_matcher
 
 # %% auto #0
 __all__ = ['KEEPS', 'kcenter_order', 'ranked_pick', 'KCenterOptions', 'kcenter_pixels', 'EL2NSelectOptions', 'el2n_pixels']
@@ -70,8 +69,7 @@ def kcenter_pixels(
     pix: dict,  # the pixels' learning rates
 ) -> Pixels:
     "`ipc` real images per class by k-center greedy on the features of the full-data classifier."
-    cs = classifier_seed(o, seed)
-    net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=cs, device=matcher.device)
+    net = options_classifier(real, o, seed, matcher.device)
     gen, xs = torch.Generator().manual_seed(seed), []
     for c in range(real.num_classes):
         pos, feats = class_features(real, net, c, matcher.device)

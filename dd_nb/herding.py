@@ -11,8 +11,8 @@ from .param import Pixels
 from .generator import real_classifier
 
 # %% auto #0
-__all__ = ['EMBED_BATCH', 'herding_order', 'HerdingOptions', 'classifier_seed', 'Selection', 'class_features', 'herding_pixels',
-           'selection_matcher']
+__all__ = ['EMBED_BATCH', 'herding_order', 'HerdingOptions', 'classifier_seed', 'options_classifier', 'Selection',
+           'class_features', 'herding_pixels', 'selection_matcher']
 
 # %% ../nbs/20_herding.ipynb #6c170cb8
 def herding_order(
@@ -48,6 +48,18 @@ def classifier_seed(
     """The seed of the cached full-data classifier a method uses: `o.teacher_seed` when set (one classifier shared by
     every distillation seed, as the trajectory methods share one expert buffer), else the distillation seed."""
     return seed if o.teacher_seed is None else o.teacher_seed
+
+# %% ../nbs/20_herding.ipynb #abc45454
+def options_classifier(
+    real,  # the real data
+    o,  # a method's options, with `net`, `width`, `feature_epochs` and `teacher_seed`
+    seed: int,  # the distillation seed
+    device=None,  # where it runs (default: CUDA when present)
+    net=None,  # the architecture (default: `o.net`)
+):
+    "The cached full-data classifier (notebook 14) that a selection's or a teacher method's options name."
+    cs = classifier_seed(o, seed)
+    return real_classifier(real, net=net or o.net, epochs=o.feature_epochs, width=o.width, seed=cs, device=device)
 
 # %% ../nbs/20_herding.ipynb #079f78f4
 class Selection(Matcher):
@@ -99,8 +111,7 @@ def herding_pixels(
     pix: dict,  # the pixels' learning rates
 ) -> Pixels:
     "`ipc` real images per class in herding order on the features of the full-data classifier."
-    cs = classifier_seed(o, seed)
-    net = real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=cs, device=matcher.device)
+    net = options_classifier(real, o, seed, matcher.device)
     xs = []
     for c in range(real.num_classes):
         pos, feats = class_features(real, net, c, matcher.device)

@@ -11,8 +11,7 @@ import torch.nn.functional as F
 from torchvision.transforms import v2
 from .matcher import MethodOptions, MethodSpec, METHODS
 from .param import Pixels
-from .generator import real_classifier
-from .herding import EMBED_BATCH, Selection, classifier_seed, selection_matcher
+from .herding import EMBED_BATCH, Selection, options_classifier, selection_matcher
 
 # %% auto #0
 __all__ = ['random_crops', 'stitch', 'region_labels', 'crop_losses', 'rded_class', 'RDEDOptions', 'rded_teacher', 'rded_pixels']
@@ -119,8 +118,7 @@ def rded_teacher(
     device=None,  # where the teacher runs (default: CUDA when present)
 ):
     "The teacher of an RDED set: the cached full-data classifier of its recipe (eval mode, frozen)."
-    cs = classifier_seed(o, seed)
-    return real_classifier(real, net=o.net, epochs=o.feature_epochs, width=o.width, seed=cs, device=device)
+    return options_classifier(real, o, seed, device)
 
 # %% ../nbs/23_rded.ipynb #7fac3622
 def rded_pixels(

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .matcher import MethodOptions, MethodSpec, METHODS
 from .param import Pixels
 from .generator import real_classifier
-from .herding import Selection, classifier_seed, selection_matcher
+from .herding import Selection, options_classifier, selection_matcher
 
 # %% auto #0
 __all__ = ['FIRST_BN_MULTIPLIER', 'BNStats', 'recover', 'SRe2LOptions', 'sre2l_teacher', 'sre2l_pixels']
@@ -118,8 +118,7 @@ def sre2l_teacher(
     device=None,  # where the teacher runs (default: CUDA when present)
 ):
     "The BatchNorm teacher of an SRe2L set: the cached full-data classifier of its recipe (eval mode, frozen)."
-    cs = classifier_seed(o, seed)
-    return real_classifier(real, net=o.teacher_net, epochs=o.feature_epochs, width=o.width, seed=cs, device=device)
+    return options_classifier(real, o, seed, device, net=o.teacher_net)
 
 # %% ../nbs/24_sre2l.ipynb #fec0de3e
 def sre2l_pixels(
