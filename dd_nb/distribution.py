@@ -75,17 +75,7 @@ class DistributionMatcher(Matcher):
         )
 
     def begin_iteration(self, it):
-        r = self.real
-        self.net = get_net(
-            self.net_name,
-            r.channels,
-            r.num_classes,
-            r.im_size,
-            width=self.width,
-            seed=self.randint(),
-            device=self.device,
-        )
-        self.net.train()
+        self.net = self.agent()
         for p in self.net.parameters():
             p.requires_grad_(False)
         net = self.net

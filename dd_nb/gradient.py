@@ -112,17 +112,7 @@ class GradientMatcher(Matcher):
         )
 
     def begin_iteration(self, it):
-        r = self.real
-        self.net = get_net(
-            self.net_name,
-            r.channels,
-            r.num_classes,
-            r.im_size,
-            width=self.width,
-            seed=self.randint(),
-            device=self.device,
-        )
-        self.net.train()
+        self.net = self.agent()
         self.names = [n for n, _ in self.net.named_parameters()]
         self.params = list(self.net.parameters())
         if self._compile:  # the layout of the compiled inner training too (no layout flip-flop)

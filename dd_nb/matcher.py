@@ -9,6 +9,7 @@ from typing import Callable
 import os, math
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import check_choice, default_device, Registry, autocast
+from .nets import get_net
 
 # %% auto #0
 __all__ = ['METHODS', 'Matcher', 'MethodOptions', 'ScoreOptions', 'FiexOptions', 'MethodSpec', 'grad_distance', 'n_params',
@@ -63,6 +64,12 @@ class Matcher:
 
     def randint(self, high=2**31 - 1) -> int:
         return int(torch.randint(high, (1,), generator=self.g))
+
+    def agent(self) -> nn.Module:
+        "A fresh `net_name` network of `width` for the real data, seeded from the matcher's RNG, in train mode."
+        r = self.real
+        net = get_net(self.net_name, r.channels, r.num_classes, r.im_size, width=self.width, seed=self.randint())
+        return net.to(self.device).train()
 
     def state_dict(self) -> dict:
         return {'g': self.g.get_state()}
