@@ -16,6 +16,8 @@ Fashion-MNIST table already distilled is read from `benchmarks/results/fmnist_se
   same recipe with augmentation switched: IOR's and ARS's runs, each beside random real under that recipe;
 - sets with soft labels (TESLA, DATM, RDED, SRe2L) also under `dsa` on their static labels (`soft_static`).
 The whole training set's DC-classic accuracy is the evaluator's cached full-data baseline (5 models) on digits.
+Random-real runs (recipe, size, evaluation seed, teacher) are kept in `benchmarks/results/fair_random_runs.jsonl` and
+reused by every later row, in this session or the next.
 """
 
 import argparse, json, statistics, subprocess, sys, time
@@ -24,6 +26,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / 'results' / 'fair_table.jsonl'
 TEMPERATURES = RESULTS.parent / 'fair_temperature.jsonl'
+RANDOM_RUNS = RESULTS.parent / 'fair_random_runs.jsonl'  # the random-real runs, shared by every row and session
 FMNIST_SETS = RESULTS.parent / 'fmnist_sets'
 RUNS = Path('runs/fair')
 MODELS = 5  # evaluation networks per run (DD-Ranking's rounds)
@@ -40,6 +43,28 @@ def append(row: dict, path=RESULTS):
 
     append_row(path, row)
     print(json.dumps({k: v for k, v in row.items() if k not in ('runs', 'machine')}), flush=True)
+
+
+class RunMemo(dict):
+    """`fair_scores`' memo of random-real runs, also kept in `path` (one line a run, with its dataset), so that a
+    table built over several sessions evaluates each random-real run of a recipe, size and seed once."""
+
+    def __init__(self, dataset, path=RANDOM_RUNS):
+        from dd_nb.evaluate import EvalResult
+
+        super().__init__()
+        self.dataset, self.path = dataset, path
+        for r in rows(path):
+            if r['dataset'] == dataset:
+                super().__setitem__(r['key'], EvalResult(**{**r['result'], 'cached': True}))
+
+    def __setitem__(self, key, result):
+        from dataclasses import asdict
+        from yardstick import append_row
+
+        super().__setitem__(key, result)
+        row = dict(dataset=self.dataset, key=key, result=asdict(result), date=time.strftime('%Y-%m-%d'))
+        append_row(self.path, row)
 
 
 def distilled(real, method, ipc, seed, quiet=True):
@@ -207,7 +232,7 @@ def main():
     if a.select_temperature:
         select_temperature(real)
         return
-    memo = {}  # random-real runs shared by every row of this process
+    memo = RunMemo(a.dataset)  # random-real runs shared by every row, this process's and the earlier ones'
     for ipc in map(int, a.ipcs.split(',')):
         for method in a.methods.split(','):
             for seed in map(int, a.seeds.split(',')):
