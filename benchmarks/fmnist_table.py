@@ -19,7 +19,7 @@ dd_nb follows the DSA README's no-flip advice for MNIST-like sets): the same row
 process because the command line has no strategy option.
 """
 
-import argparse, copy, json, os, re, shutil, subprocess, sys, time
+import argparse, copy, json, os, re, shutil, statistics, subprocess, sys, time
 from pathlib import Path
 from ablation_common import drop_parked, park, unpark
 
@@ -353,7 +353,8 @@ def hmn_rows(rand) -> list:
         g = sorted((r for r in rs if r['ipc'] == ipc and r['variant'] == 'hmn-pruned'), key=lambda r: r['seed'])
         if not g:
             continue
-        m, s = _stats([100 * r['acc'] for r in g], ddof=1)
+        a = [100 * r['acc'] for r in g]
+        m, s = statistics.mean(a), statistics.stdev(a) if len(a) > 1 else float('nan')  # as hmn_ablation.py prints
         shown = (
             f'**{m:.2f} ± {s:.2f}**'
             if len(g) > 1
