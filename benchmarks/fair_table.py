@@ -17,7 +17,9 @@ Fashion-MNIST table already distilled is read from `benchmarks/results/fmnist_se
 - sets with soft labels (TESLA, DATM, RDED, SRe2L) also under `dsa` on their static labels (`soft_static`).
 The whole training set's DC-classic accuracy is the evaluator's cached full-data baseline (5 models) on digits.
 Random-real runs (recipe, size, evaluation seed, teacher) are kept in `benchmarks/results/fair_random_runs.jsonl` and
-reused by every later row, in this session or the next.
+reused by every later row, in this session or the next. The Fashion-MNIST teachers (≈ 30 min each on 2 cores) are
+kept in `benchmarks/results/fair_teachers/` and copied into dd_nb's cache when it lacks them (`sync_teachers`).
+On a lent GPU, `benchmarks/fair_device.sh` runs a batch of rows in parallel.
 """
 
 import argparse, json, statistics, subprocess, sys, time
@@ -28,6 +30,7 @@ RESULTS = Path(__file__).parent / 'results' / 'fair_table.jsonl'
 TEMPERATURES = RESULTS.parent / 'fair_temperature.jsonl'
 RANDOM_RUNS = RESULTS.parent / 'fair_random_runs.jsonl'  # the random-real runs, shared by every row and session
 FMNIST_SETS = RESULTS.parent / 'fmnist_sets'
+TEACHERS = RESULTS.parent / 'fair_teachers'  # the cached classifiers of every dataset but digits (minutes there)
 RUNS = Path('runs/fair')
 MODELS = 5  # evaluation networks per run (DD-Ranking's rounds)
 TEMPERATURE_GRID = (1.0, 4.0, 20.0)  # dsa-teacher's T: the demo configs' 1, RDED's 20, one between
@@ -65,6 +68,22 @@ class RunMemo(dict):
         super().__setitem__(key, result)
         row = dict(dataset=self.dataset, key=key, result=asdict(result), date=time.strftime('%Y-%m-%d'))
         append_row(self.path, row)
+
+
+def sync_teachers():
+    "Copy the kept teachers into dd_nb's classifier cache where it lacks them, and keep the cache's non-digits ones."
+    import shutil
+
+    from dd_nb.train import cache_dir
+
+    cache = cache_dir() / 'classifiers'
+    for src, dst in ((TEACHERS, cache), (cache, TEACHERS)):
+        for meta in sorted(src.glob('classifier-*.json')):
+            if json.loads(meta.read_text())['data']['dataset'] == 'digits' or (dst / meta.name).is_file():
+                continue
+            dst.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(meta.with_suffix('.safetensors'), dst)  # the weights first: the metadata marks it complete
+            shutil.copy2(meta, dst)
 
 
 def distilled(real, method, ipc, seed, quiet=True):
@@ -233,6 +252,7 @@ def main():
         select_temperature(real)
         return
     memo = RunMemo(a.dataset)  # random-real runs shared by every row, this process's and the earlier ones'
+    sync_teachers()
     for ipc in map(int, a.ipcs.split(',')):
         for method in a.methods.split(','):
             for seed in map(int, a.seeds.split(',')):
@@ -240,6 +260,7 @@ def main():
                 if any((r['dataset'], r['method'], r['ipc'], r['seed']) == key for r in rows()):
                     continue
                 append(score_row(real, method, ipc, seed, memo, quiet=not a.verbose))
+                sync_teachers()
 
 
 if __name__ == '__main__':

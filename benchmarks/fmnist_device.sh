@@ -8,8 +8,7 @@
 #
 #     JOBS="dsa:10:0 dc:10:0 dm:10:0 dsa:1:0 dsa:1:1 dsa:1:2" DEADLINE=520 bash benchmarks/fmnist_device.sh
 #
-# On a bare machine without dd_nb installed: fastcore's wheel in .whl/ and the four IDX files in .fm/ (both ignored
-# by git) are used when present.
+# On a bare machine: see benchmarks/device_setup.sh.
 set -u
 T0=$(date +%s)
 JOBS=${JOBS:-"dsa:10:0 dc:10:0 dm:10:0 dsa:1:0 dsa:1:1 dsa:1:2 dc:1:0 dc:1:1 dc:1:2"}
@@ -19,21 +18,7 @@ MODELS=${MODELS:-5}; PROBE=${PROBE:-10}; DEADLINE=${DEADLINE:-510}; EVAL_RESERVE
 SAFETY=${SAFETY:-1.5}
 RUNS=${RUNS:-runs/fmnist}; RES=${RES:-benchmarks/results/fmnist_table.jsonl}; OUT=${OUT:-/tmp/out}
 mkdir -p $OUT/logs $RUNS
-if [ -d .whl ] && ! python3 -c "import fastcore" 2>/dev/null; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH=${PYTHONPATH:-}:$PWD PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
-  mkdir -p /usr/share/datasets/fashion-mnist && cp .fm/*.gz /usr/share/datasets/fashion-mnist/; fi
-if ! command -v dd_nb_distill >/dev/null; then  # not installed: the console script, by hand
-  mkdir -p /tmp/bin
-  printf '#!/bin/sh\nexec python3 -c "from dd_nb.cli import distill_main as m; m()" "$@"\n' \
-    > /tmp/bin/dd_nb_distill
-  chmod +x /tmp/bin/dd_nb_distill
-  export PATH=/tmp/bin:$PATH
-fi
-nvidia-smi -L 2>/dev/null; python3 -c "import torch; print(torch.__version__, torch.cuda.is_available())"
+source benchmarks/device_setup.sh
 for j in $JOBS; do IFS=: read m i s <<< "$j"
   timeout 150 dd_nb_distill --dataset fashion-mnist --method $m --ipc $i --seed $s --iterations $PROBE --no-eval \
     --out $RUNS/$m-ipc$i-s$s-${PROBE}it --overwrite --quiet > $OUT/logs/probe-$m-$i-$s.log 2>&1 &
