@@ -3,7 +3,9 @@
 # once). First the expert buffers the trajectory rows share are built one recipe at a time (a 1-iteration distillation
 # into a scratch folder each), since parallel rows of one recipe would each write the same buffer; the teachers come
 # from benchmarks/results/fair_teachers/. Rows unfinished at DEADLINE are simply absent: `fair_table.py` runs them
-# again later. Rows, random-real runs, teachers and logs are packed into $OUT/back.tgz; rows record the GPU's name.
+# again later. Rows of one seed running at once each evaluate that seed's random-real runs (the shared run file is
+# read at start): work done twice, cheap next to the rows on a GPU. Rows, random-real runs, teachers and logs are
+# packed into $OUT/back.tgz; rows record the GPU's name.
 #
 #     JOBS="herding:10:0 dm:10:0 mtt:10:0" DEADLINE=540 bash benchmarks/fair_device.sh
 #
