@@ -10,7 +10,8 @@ skipped on the next call. One job at a time (2 cores).
 
 Each row: `dd_nb_distill --method M --ipc I --seed S --no-eval` with the method's preset (a Fashion-MNIST set the
 Fashion-MNIST table already distilled is read from `benchmarks/results/fmnist_sets/` instead), then `fair_scores`:
-5 fresh ConvNet-3s per run (distillation seed S: evaluation seeds and random subsets 5S … 5S+4) under
+5 fresh ConvNet-3s per run (distillation seed S: evaluation seeds and random subsets 5S … 5S+4; `--models 2` takes
+the first two, a reduction the table states: Fashion-MNIST at IPC 10 costs ≈ 5 min a network on 2 CPU threads) under
 - the hard-label recipe without augmentation (DC-classic) on the set's hard labels (argmax of soft ones): HLR's run;
 - the method's own recipe (its protocol; RDED and SRe2L: `dsa-teacher`, their own cached teacher in the loop), and the
   same recipe with augmentation switched: IOR's and ARS's runs, each beside random real under that recipe;
@@ -94,7 +95,7 @@ def distilled(real, method, ipc, seed, quiet=True):
         stored = FMNIST_SETS.glob(f'{method}-ipc{ipc}-s{seed}-*it.safetensors')
         longest = max(stored, key=lambda p: int(p.stem.split('-')[-1][:-2]), default=None)  # the most iterations
         if longest is not None:
-            return DistilledSet.load(longest), str(longest)
+            return DistilledSet.load(longest), str(longest.resolve().relative_to(RESULTS.resolve().parents[2]))
     out = RUNS / f'{real.name}-{method}-ipc{ipc}-s{seed}'
     if not (out / 'distilled.safetensors').is_file():
         cmd = ['dd_nb_distill', '--dataset', real.name, '--method', method, '--ipc', str(ipc), '--seed', str(seed)]
@@ -160,7 +161,7 @@ def full_hard(real):
     return full[0]['mean'] / 100
 
 
-def score_row(real, method, ipc, seed, memo, quiet=True) -> dict:
+def score_row(real, method, ipc, seed, memo, quiet=True, models=MODELS) -> dict:
     from dd_nb.evaluate import Evaluator
     from dd_nb.fair import fair_scores
     from dd_nb.methods import method_teacher
@@ -178,8 +179,8 @@ def score_row(real, method, ipc, seed, memo, quiet=True) -> dict:
         teacher=teacher,
         lr=ds.lr,
         full_hard=full_hard(real),
-        models=MODELS,
-        seed=seed * MODELS,  # disjoint evaluation networks and random subsets per distillation seed
+        models=models,
+        seed=seed * MODELS,  # disjoint evaluation networks and random subsets per distillation seed (fewer: a subset)
         progress=not quiet,
         memo=memo,
     )
@@ -191,7 +192,7 @@ def score_row(real, method, ipc, seed, memo, quiet=True) -> dict:
         own=own.name,
         source=source,
         iterations=ds.manifest['config'].get('iterations'),
-        models=MODELS,
+        models=models,
         runs={k: [float(a) for a in r.accs] for k, r in rep.runs.items()},
         lrs=rep.lrs.mean,
         lrs_std=rep.lrs.std,
@@ -200,7 +201,7 @@ def score_row(real, method, ipc, seed, memo, quiet=True) -> dict:
         terms={k: float(statistics.mean(v)) for s in (rep.lrs, rep.ars) for k, v in s.terms.items()},
     )
     if ds.labels.dim() == 2:  # soft labels: also the plain soft-label recipe on them, no teacher
-        ev = Evaluator(real, 'dsa', models=MODELS, seed=seed * MODELS, progress=False)
+        ev = Evaluator(real, 'dsa', models=models, seed=seed * MODELS, progress=False)
         r = ev.evaluate(ds.images, ds.labels, lr=ds.lr)
         row['soft_static'] = [float(a) for a in r.accs]
     row.update(seconds=round(time.time() - t0), date=time.strftime('%Y-%m-%d'), commit=commit(), machine=machine())
@@ -227,7 +228,8 @@ def table(dataset='digits') -> str:
         out.append(
             f"| {ipc} | {method} | {rs[0]['own']} | {_pm(run('set, own recipe'))} | {_pm(run('set, hard labels'))} | "
             f"{_pm(soft) if soft else '–'} | {_pm(run('random real, own recipe'))} | "
-            f"{statistics.mean(r['lrs'] for r in rs):.3f} | {statistics.mean(r['ars'] for r in rs):.3f} | {len(rs)} |"
+            f"{statistics.mean(r['lrs'] for r in rs):.3f} | {statistics.mean(r['ars'] for r in rs):.3f} | "
+            f"{len(rs)}{'' if rs[0]['models'] == MODELS else ' × ' + str(rs[0]['models']) + ' models'} |"
         )
     return '\n'.join(out)
 
@@ -238,6 +240,7 @@ def main():
     ap.add_argument('--methods', default='herding,kcenter,el2n,rded,sre2l,dc,dsa,dm')
     ap.add_argument('--ipcs', default='1')
     ap.add_argument('--seeds', default='0,1,2')
+    ap.add_argument('--models', type=int, default=MODELS, help='networks a run (fewer: a stated reduction)')
     ap.add_argument('--select-temperature', action='store_true', help="choose dsa-teacher's T on validation")
     ap.add_argument('--table', action='store_true', help='print the table from the results file')
     ap.add_argument('--verbose', action='store_true', help='progress bars')
@@ -259,7 +262,7 @@ def main():
                 key = (a.dataset, method, ipc, seed)
                 if any((r['dataset'], r['method'], r['ipc'], r['seed']) == key for r in rows()):
                     continue
-                append(score_row(real, method, ipc, seed, memo, quiet=not a.verbose))
+                append(score_row(real, method, ipc, seed, memo, quiet=not a.verbose, models=a.models))
                 sync_teachers()
 
 
