@@ -27,6 +27,7 @@ import argparse, json, statistics, subprocess, sys, time
 from dataclasses import replace
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository: rows name stored sets relative to it
 RESULTS = Path(__file__).parent / 'results' / 'fair_table.jsonl'
 TEMPERATURES = RESULTS.parent / 'fair_temperature.jsonl'
 RANDOM_RUNS = RESULTS.parent / 'fair_random_runs.jsonl'  # the random-real runs, shared by every row and session
@@ -95,7 +96,7 @@ def distilled(real, method, ipc, seed, quiet=True):
         stored = FMNIST_SETS.glob(f'{method}-ipc{ipc}-s{seed}-*it.safetensors')
         longest = max(stored, key=lambda p: int(p.stem.split('-')[-1][:-2]), default=None)  # the most iterations
         if longest is not None:
-            return DistilledSet.load(longest), str(longest.resolve().relative_to(RESULTS.resolve().parents[2]))
+            return DistilledSet.load(longest), str(longest.resolve().relative_to(ROOT))
     out = RUNS / f'{real.name}-{method}-ipc{ipc}-s{seed}'
     if not (out / 'distilled.safetensors').is_file():
         cmd = ['dd_nb_distill', '--dataset', real.name, '--method', method, '--ipc', str(ipc), '--seed', str(seed)]
@@ -218,18 +219,18 @@ def table(dataset='digits') -> str:
     groups = {}
     for r in rows():
         if r['dataset'] == dataset:
-            groups.setdefault((r['ipc'], r['method']), []).append(r)
+            groups.setdefault((r['ipc'], r['method'], r['models']), []).append(r)  # a reduced cell on its own line
     head = '| IPC | method | own recipe | own % | hard labels, no aug % | soft labels, dsa % | random real, own % |'
     head += ' LRS | ARS | seeds |'
     out = [head, '|' + '---|' * 10]
-    for (ipc, method), rs in sorted(groups.items()):
+    for (ipc, method, models), rs in sorted(groups.items()):
         run = lambda k: [statistics.mean(r['runs'][k]) for r in rs]
         soft = [statistics.mean(r['soft_static']) for r in rs if 'soft_static' in r]
         out.append(
             f"| {ipc} | {method} | {rs[0]['own']} | {_pm(run('set, own recipe'))} | {_pm(run('set, hard labels'))} | "
             f"{_pm(soft) if soft else '–'} | {_pm(run('random real, own recipe'))} | "
             f"{statistics.mean(r['lrs'] for r in rs):.3f} | {statistics.mean(r['ars'] for r in rs):.3f} | "
-            f"{len(rs)}{'' if rs[0]['models'] == MODELS else ' × ' + str(rs[0]['models']) + ' models'} |"
+            f"{len(rs)}{'' if models == MODELS else f' × {models} models'} |"
         )
     return '\n'.join(out)
 
@@ -259,8 +260,8 @@ def main():
     for ipc in map(int, a.ipcs.split(',')):
         for method in a.methods.split(','):
             for seed in map(int, a.seeds.split(',')):
-                key = (a.dataset, method, ipc, seed)
-                if any((r['dataset'], r['method'], r['ipc'], r['seed']) == key for r in rows()):
+                key = (a.dataset, method, ipc, seed, a.models)  # a reduced row does not stand in for a full one
+                if any((r['dataset'], r['method'], r['ipc'], r['seed'], r['models']) == key for r in rows()):
                     continue
                 append(score_row(real, method, ipc, seed, memo, quiet=not a.verbose, models=a.models))
                 sync_teachers()
