@@ -31,5 +31,6 @@ done; wait
 echo "rows done at $(( $(date +%s) - T0 )) s"
 grep -h '^{' $OUT/logs/row-*.log | cut -c1-300
 tar czf $OUT/back.tgz benchmarks/results/fair_table.jsonl benchmarks/results/fair_random_runs.jsonl \
+  benchmarks/results/fair_set_runs.jsonl \
   benchmarks/results/fair_teachers runs/fair $OUT/logs 2>/dev/null
 ls -la $OUT

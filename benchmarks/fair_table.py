@@ -18,8 +18,10 @@ the first two, a reduction the table states: Fashion-MNIST at IPC 10 costs ≈ 5
 - sets with soft labels (TESLA, DATM, RDED, SRe2L) also under `dsa` on their static labels (`soft_static`).
 The whole training set's DC-classic accuracy is the evaluator's cached full-data baseline (5 models) on digits.
 Random-real runs (recipe, size, evaluation seed, teacher) are kept in `benchmarks/results/fair_random_runs.jsonl` and
-reused by every later row, in this session or the next. The Fashion-MNIST teachers (≈ 30 min each on 2 cores) are
-kept in `benchmarks/results/fair_teachers/` and copied into dd_nb's cache when it lacks them (`sync_teachers`).
+reused by every later row, in this session or the next; each set's runs (the same and a digest of the set) in
+`fair_set_runs.jsonl`, so a row cut short resumes from its last finished run. The Fashion-MNIST teachers (≈ 30 min
+each on 2 cores) are kept in `benchmarks/results/fair_teachers/` and copied into dd_nb's cache when it lacks them
+(`sync_teachers`).
 On a lent GPU, `benchmarks/fair_device.sh` runs a batch of rows in parallel.
 """
 
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository: rows name store
 RESULTS = Path(__file__).parent / 'results' / 'fair_table.jsonl'
 TEMPERATURES = RESULTS.parent / 'fair_temperature.jsonl'
 RANDOM_RUNS = RESULTS.parent / 'fair_random_runs.jsonl'  # the random-real runs, shared by every row and session
+SET_RUNS = RESULTS.parent / 'fair_set_runs.jsonl'  # every set's runs, so that a row cut short resumes run by run
 FMNIST_SETS = RESULTS.parent / 'fmnist_sets'
 TEACHERS = RESULTS.parent / 'fair_teachers'  # the cached classifiers of every dataset but digits (minutes there)
 RUNS = Path('runs/fair')
@@ -51,8 +54,8 @@ def append(row: dict, path=RESULTS):
 
 
 class RunMemo(dict):
-    """`fair_scores`' memo of random-real runs, also kept in `path` (one line a run, with its dataset), so that a
-    table built over several sessions evaluates each random-real run of a recipe, size and seed once."""
+    """One of `fair_scores`' memos (random-real runs, or the sets' own runs), also kept in `path` (one line a run,
+    with its dataset), so that a table built over several sessions evaluates each run once."""
 
     def __init__(self, dataset, path=RANDOM_RUNS):
         from dd_nb.evaluate import EvalResult
@@ -162,9 +165,9 @@ def full_hard(real):
     return full[0]['mean'] / 100
 
 
-def score_row(real, method, ipc, seed, memo, quiet=True, models=MODELS) -> dict:
+def score_row(real, method, ipc, seed, memo, sets, quiet=True, models=MODELS) -> dict:
     from dd_nb.evaluate import Evaluator
-    from dd_nb.fair import fair_scores
+    from dd_nb.fair import fair_scores, set_run_key
     from dd_nb.methods import method_teacher
     from fmnist_table import commit, machine
 
@@ -184,6 +187,7 @@ def score_row(real, method, ipc, seed, memo, quiet=True, models=MODELS) -> dict:
         seed=seed * MODELS,  # disjoint evaluation networks and random subsets per distillation seed (fewer: a subset)
         progress=not quiet,
         memo=memo,
+        set_memo=sets,
     )
     row = dict(
         dataset=real.name,
@@ -203,8 +207,11 @@ def score_row(real, method, ipc, seed, memo, quiet=True, models=MODELS) -> dict:
     )
     if ds.labels.dim() == 2:  # soft labels: also the plain soft-label recipe on them, no teacher
         ev = Evaluator(real, 'dsa', models=models, seed=seed * MODELS, progress=False)
-        r = ev.evaluate(ds.images, ds.labels, lr=ds.lr)
-        row['soft_static'] = [float(a) for a in r.accs]
+        common = dict(net=ev.net, models=models, seed=seed * MODELS, width=ev.width)
+        key = set_run_key(ev.protocol, ipc, None, common, ds.images, ds.labels, ds.lr)
+        if key not in sets:
+            sets[key] = ev.evaluate(ds.images, ds.labels, lr=ds.lr)
+        row['soft_static'] = [float(a) for a in sets[key].accs]
     row.update(seconds=round(time.time() - t0), date=time.strftime('%Y-%m-%d'), commit=commit(), machine=machine())
     return row
 
@@ -256,6 +263,7 @@ def main():
         select_temperature(real)
         return
     memo = RunMemo(a.dataset)  # random-real runs shared by every row, this process's and the earlier ones'
+    sets = RunMemo(a.dataset, SET_RUNS)  # the sets' runs: a row cut short resumes from its last finished run
     sync_teachers()
     for ipc in map(int, a.ipcs.split(',')):
         for method in a.methods.split(','):
@@ -263,7 +271,7 @@ def main():
                 key = (a.dataset, method, ipc, seed, a.models)  # a reduced row does not stand in for a full one
                 if any((r['dataset'], r['method'], r['ipc'], r['seed'], r['models']) == key for r in rows()):
                     continue
-                append(score_row(real, method, ipc, seed, memo, quiet=not a.verbose, models=a.models))
+                append(score_row(real, method, ipc, seed, memo, sets, quiet=not a.verbose, models=a.models))
                 sync_teachers()
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import hashlib, json, math
 from dataclasses import asdict, dataclass, replace
 import numpy as np
+import torch
 from .train import Protocol, get_protocol
 from .evaluate import Evaluator
 
 # %% auto #0
 __all__ = ['rescale', 'RobustScore', 'label_robust_score', 'augmentation_robust_score', 'with_augment', 'FairReport',
-           'random_run_key', 'fair_scores']
+           'random_run_key', 'set_run_key', 'fair_scores']
 
 # %% ../nbs/21_fair.ipynb #3b1f5afd
 def rescale(
@@ -141,6 +142,24 @@ def random_run_key(
     settings = {k: v for k, v in common.items() if k != 'progress'}
     return json.dumps([fields, ipc, t, settings], sort_keys=True)
 
+# %% ../nbs/21_fair.ipynb #f21b0001
+def set_run_key(
+    protocol,  # the run's `Protocol`
+    ipc: int,  # images per class of the set
+    teacher,  # the teacher network of the run, or None
+    common: dict,  # the evaluator's other settings (net, models, seed, width)
+    images,  # the set's images
+    labels,  # the labels it trains on
+    lr=None,  # its learned learning rate, or None
+) -> str:
+    "What makes two runs of a set the same run: `random_run_key`'s, and a digest of its images, labels and lr."
+    h = hashlib.sha256()
+    for t in (images, labels, torch.tensor(math.nan if lr is None else float(lr))):
+        t = torch.as_tensor(t).detach().cpu().contiguous()
+        h.update(f'{t.dtype} {tuple(t.shape)}'.encode())
+        h.update(t.numpy().tobytes())
+    return json.dumps([h.hexdigest()[:16], json.loads(random_run_key(protocol, ipc, teacher, common))])
+
 # %% ../nbs/21_fair.ipynb #aa8b70b2
 def fair_scores(
     real,  # the real data (`RealData`)
@@ -159,6 +178,7 @@ def fair_scores(
     weight=0.5,  # w of LRS and γ of ARS
     progress=True,  # progress bars, one per run
     memo=None,  # a dict shared between calls: random-real runs of the same recipe, size and teacher are reused
+    set_memo=None,  # a dict shared between calls: the set's runs (`set_run_key`), so an interrupted table resumes
 ) -> FairReport:
     "DD-Ranking's label- and augmentation-robust scores of a set, from the evaluator's runs (table above)."
     n_cls = real.num_classes
@@ -167,10 +187,14 @@ def fair_scores(
     ipc = len(images) // n_cls
     own = get_protocol(own)
     memo = {} if memo is None else memo
+    set_memo = {} if set_memo is None else set_memo
     common = dict(net=net, models=models, seed=seed, width=width, progress=progress)
     ev_hard = Evaluator(real, hard, full_models=full_models, **common)
     hard_labels = labels.argmax(1) if labels.dim() == 2 else labels
-    runs = {'set, hard labels': ev_hard.evaluate(images, hard_labels, desc='set, hard labels')}
+    key = set_run_key(ev_hard.protocol, ipc, None, common, images, hard_labels)
+    if key not in set_memo:
+        set_memo[key] = ev_hard.evaluate(images, hard_labels, desc='set, hard labels')
+    runs = {'set, hard labels': set_memo[key]}
     if full_hard is None:
         runs['whole training set'] = ev_hard.full_baseline()
     pairs = {}
@@ -182,7 +206,10 @@ def fair_scores(
         if key == hard_key and labels.dim() == 1 and lr is None:  # HLR's hard-label run again: the same accuracies
             runs[f'set, {tag}'] = runs['set, hard labels']
         else:
-            runs[f'set, {tag}'] = ev.evaluate(images, labels, lr=lr, desc=f'set, {tag}')
+            set_key = set_run_key(ev.protocol, ipc, teacher, common, images, labels, lr)
+            if set_key not in set_memo:
+                set_memo[set_key] = ev.evaluate(images, labels, lr=lr, desc=f'set, {tag}')
+            runs[f'set, {tag}'] = set_memo[set_key]
         if key not in memo:
             memo[key] = ev.random_baseline(ipc)
         runs[f'random real, {tag}'] = memo[key]
