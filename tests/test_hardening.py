@@ -438,7 +438,9 @@ def test_signal_leaves_a_checkpoint_and_resume_is_bit_identical(tmp_path, sig):
     (line,) = err.strip().splitlines()
     assert f'stopped by {signal.Signals(sig).name}; the last good state is in' in line and '--resume' in line, line
     st = torch.load(tmp_path / 'cut' / 'checkpoint.pt', weights_only=True)
-    assert 3 <= st['it'] < 12
+    # the third line is written by a callback just before the snapshot of iteration 3 is taken (after the callbacks,
+    # which may draw random numbers): a signal landing in between leaves iteration 2, and --resume drops the line
+    assert 2 <= st['it'] < 12
     again = _distill(tmp_path / 'cut', '--resume', env=env)
     assert again.returncode == 0, again.stderr
     a = DistilledSet.load(tmp_path / 'full' / 'distilled.safetensors')
