@@ -153,15 +153,13 @@ def with_flip(real):
 
 def distill_here(real, method, ipc, seed, its, out, quiet):
     "What `dd_nb_distill --no-eval` does, in this process: for data the command line cannot describe (`with_flip`)."
-    from dd_nb.cli import _distill
-    from dd_nb.distill import CHECKPOINT_SECONDS
+    from dd_nb.run import RunConfig, distil, save_run
 
-    resume = (out / 'checkpoint.pt').is_file()
+    cfg = RunConfig(
+        dataset=real.name, method=method, ipc=ipc, seed=seed, iterations=its, no_eval=True, out=str(out), quiet=quiet
+    ).check()
     out.mkdir(parents=True, exist_ok=True)
-    _distill(
-        real, method, 'pixels', ipc, out, its, lr_img=None, extra={}, seed=seed, resume=resume, protocol=None,
-        models=0, no_eval=True, no_full=True, checkpoint_every=None, checkpoint_seconds=CHECKPOINT_SECONDS, quiet=quiet,
-    )  # fmt: skip
+    save_run(cfg, real, distil(cfg, real, resume=(out / 'checkpoint.pt').is_file()))
 
 
 def distill_rows(real, method, ipcs, seeds, models, quiet, runs, iterations=None, extra=(), flip=False):

@@ -22,7 +22,7 @@ from dd_nb.methods import build
 from dd_nb.glad import build_glad
 from dd_nb.hpd import HPD
 from dd_nb.distill import Distiller
-from dd_nb.cli import parse_overrides
+from dd_nb.run import parse_overrides
 from ablation_common import Results, table
 
 ITERATIONS = {('dsa', 1): 100, ('dsa', 10): 5, ('dm', 1): 400, ('dm', 10): 200, ('mtt', 1): 100, ('mtt', 10): 50}

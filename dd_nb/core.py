@@ -14,8 +14,8 @@ from .parallel import is_main
 __all__ = ['CPP_EXTENSION_LOGGER', 'BF16_FLAGS', 'PRECISIONS', 'DTYPES', 'NOT_PLUGINS', 'default_device', 'prefer_channels_last',
            'NoCudaRuntimeNoise', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice', 'cpu_flags',
            'resolve_precision', 'autocast', 'notebook_of', 'discover', 'Registry', 'current_umask', 'atomic_path',
-           'write_json', 'lock_folder', 'remove_stale_temps', 'Interrupted', 'stop_signals_as_interrupt', 'versions',
-           'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
+           'write_json', 'json_default', 'lock_folder', 'remove_stale_temps', 'Interrupted',
+           'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
 
 # %% ../nbs/00a_core.ipynb #e604df2e
 def default_device() -> torch.device:
@@ -141,7 +141,7 @@ def autocast(
 
 # %% ../nbs/00a_core.ipynb #5cb49020
 # modules that only use the registries (they are never needed to fill them)
-NOT_PLUGINS = ('cli', 'widgets', '_modidx')
+NOT_PLUGINS = ('cli', 'run', 'store', 'study', 'widgets', '_modidx')
 
 
 def notebook_of(
@@ -233,11 +233,14 @@ def write_json(
 ):
     "Write `obj` as indented JSON, atomically."
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(obj, indent=2, default=_json_default) + '\n')
+        Path(tmp).write_text(json.dumps(obj, indent=2, default=json_default) + '\n')
     return Path(path)
 
 # %% ../nbs/00a_core.ipynb #e6d5b96d
-def _json_default(o):
+def json_default(
+    o,  # an object `json.dumps` cannot write
+):
+    "`json.dumps`'s `default` for dd_nb's files: NumPy numbers, tensors (as lists) and paths (as text)."
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating,)):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, asdict
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .core import check_choice, default_device, write_json, versions, resolve_precision
 from .data import RealData
 from .nets import get_net, NETS
@@ -372,6 +373,31 @@ class Evaluator:
             versions=versions(),
         )
         return out
+
+# %% ../nbs/05a_evaluate.ipynb #e7a1b2c3
+@patch
+def random_report(
+    self: Evaluator,
+    ipc: int,  # images per class of the random real subsets
+    archs=None,  # architectures (default: the evaluator's `net`)
+    full: bool = True,  # beside the whole training split
+) -> dict:
+    "A report of the random-real baseline itself, in `report`'s form (the set *is* the random subsets)."
+    t0 = time.time()
+    archs = archs or [self.net]
+    x, y = self.real.random_subset(ipc, seed=self.seed)  # checks ipc against the smallest class
+    rows = {a: {k: v.to_dict() for k, v in r.items()} for a, r in self.baselines(archs, ipc=ipc, full=full).items()}
+    for r in rows.values():
+        r['set'] = r['random']
+    main = rows[archs[0]]
+    return dict(
+        dataset=self.real.name, net=archs[0], protocol=asdict(self.protocol), models=self.models, seed=self.seed,
+        ipc=ipc, n_images=len(x), storage_bytes=x.numel() * x.element_size() + y.numel() * y.element_size(),
+        method='random-real', accuracy_mean=main['set']['mean'], accuracy_std=main['set']['std'],
+        random_mean=main['random']['mean'], random_std=main['random']['std'],
+        full_mean=main['full']['mean'] if full else None, full_std=main['full']['std'] if full else None,
+        seconds=time.time() - t0, archs=rows,
+    )
 
 # %% ../nbs/05a_evaluate.ipynb #b0e83037
 def format_report(
