@@ -21,9 +21,9 @@ from .param import PARAMS, ParamRun
 from .fair import fair_scores
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'NOT_IDENTITY', 'QUICK', 'check_positive', 'check_out_path', 'check_run_folder', 'claim_out',
-           'field_docs', 'RunConfig', 'parse_overrides', 'say_result', 'distil', 'save_run', 'fair_summary',
-           'evaluate_run', 'run']
+__all__ = ['RUN_FILES', 'NOT_IDENTITY', 'QUICK', 'SOFT_STATIC', 'SOFT_STATIC_RUN', 'check_positive', 'check_out_path',
+           'check_run_folder', 'claim_out', 'field_docs', 'RunConfig', 'parse_overrides', 'say_result', 'distil',
+           'save_run', 'fair_summary', 'evaluate_run', 'run']
 
 # %% ../nbs/85_run.ipynb #89bbafe6
 try:
@@ -156,7 +156,8 @@ class RunConfig:
     method: str = 'dsa'  # distillation method
     param: str = 'pixels'  # parameterization
     ipc: int = 10  # synthetic images per class
-    seed: int = 0  # seed of the distillation and of the evaluation
+    seed: int = 0  # seed of the distillation (and of the evaluation, unless eval_seed)
+    eval_seed: int | None = None  # seed of the first evaluation network and random subset (default: seed)
     iterations: int | None = None  # distillation iterations (default: the preset)
     lr_img: float | None = None  # learning rate of the synthetic images (default: the preset)
     overrides: dict = field(default_factory=dict)  # more settings over the preset, e.g. "syn_steps=10 n_experts=2"
@@ -185,7 +186,16 @@ class RunConfig:
 NOT_IDENTITY = ('out', 'checkpoint_every', 'checkpoint_minutes', 'quiet')  # fields that never change a run's numbers
 QUICK = dict(iterations=1, protocol='fast', models=1)  # `quick`: a smoke run of the whole pipeline, not a result
 
-# %% ../nbs/85_run.ipynb #a9f46807
+# %% ../nbs/85_run.ipynb #5f829398
+SOFT_STATIC, SOFT_STATIC_RUN = 'dsa', 'set, soft labels, dsa'  # with `fair`: soft labels also trained plainly
+
+# %% ../nbs/85_run.ipynb #6b667d53
+@patch(as_prop=True)
+def evaluation_seed(self: RunConfig) -> int:
+    "The seed of the first evaluation network and random subset: `eval_seed`, else the distillation's `seed`."
+    return self.seed if self.eval_seed is None else self.eval_seed
+
+# %% ../nbs/85_run.ipynb #6d541119
 def _fits(value, hint) -> bool:
     "Whether `value` (from JSON, TOML or Python) is of the kind a field's type hint asks for."
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
@@ -202,7 +212,7 @@ def _fits(value, hint) -> bool:
         return isinstance(value, (list, tuple))
     return isinstance(value, typing.get_origin(hint) or hint)
 
-# %% ../nbs/85_run.ipynb #a50d39de
+# %% ../nbs/85_run.ipynb #38e558b9
 @patch(cls_method=True)
 def from_dict(
     cls: RunConfig,
@@ -221,7 +231,7 @@ def from_dict(
     d = {k: tuple(v) if hints[k] is tuple else dict(v) if hints[k] is dict else v for k, v in d.items()}
     return cls(**d)
 
-# %% ../nbs/85_run.ipynb #8fb71e82
+# %% ../nbs/85_run.ipynb #651f629f
 @patch(cls_method=True)
 def from_toml(
     cls: RunConfig,
@@ -241,13 +251,13 @@ def from_toml(
         d = d[table]
     return cls.from_dict(d)
 
-# %% ../nbs/85_run.ipynb #ed0bb0e2
+# %% ../nbs/85_run.ipynb #56cd2299
 @patch
 def to_dict(self: RunConfig) -> dict:
     "The settings as plain JSON/TOML data (tuples as lists)."
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
-# %% ../nbs/85_run.ipynb #a791d990
+# %% ../nbs/85_run.ipynb #856a96e1
 def parse_overrides(
     text,  # `--set`'s value (`overrides`): space-separated KEY=VALUE pairs (None or '': no overrides)
 ) -> dict:
@@ -266,7 +276,7 @@ def parse_overrides(
             out[k.replace('-', '_')] = v
     return out
 
-# %% ../nbs/85_run.ipynb #a014a203
+# %% ../nbs/85_run.ipynb #9c7a6de6
 def _from_set(name, given, extra: dict):
     "A setting given as its own option or through the overrides (`--set`), not both unless equal."
     if name not in extra:
@@ -276,7 +286,7 @@ def _from_set(name, given, extra: dict):
         raise ValueError(f'{name} is given twice: --{name.replace("_", "-")} {given} and --set {name}={v}')
     return v
 
-# %% ../nbs/85_run.ipynb #7940f8e9
+# %% ../nbs/85_run.ipynb #9930766b
 @patch
 def check(self: RunConfig) -> RunConfig:
     "A checked copy as it will run (see above); a `ValueError` naming the first bad setting otherwise. Writes nothing."
@@ -306,17 +316,19 @@ def check(self: RunConfig) -> RunConfig:
     c.archs = tuple(check_choice('network', a, NETS) for a in c.archs)
     if c.fair and c.no_eval:
         raise ValueError('the fair scores are an evaluation: drop --no-eval')
+    if c.eval_seed is not None and (not isinstance(c.eval_seed, int) or c.eval_seed < 0):
+        raise ValueError(f'--eval-seed must be a whole number of 0 or more, got {c.eval_seed!r}')
     check_out_path(c.out)
     return c
 
-# %% ../nbs/85_run.ipynb #f4348fe0
+# %% ../nbs/85_run.ipynb #0d480862
 @patch
 def key(self: RunConfig) -> str:
     "16 hex digits naming the run: a digest of its checked settings without `NOT_IDENTITY`."
     ident = {k: v for k, v in self.check().to_dict().items() if k not in NOT_IDENTITY}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
 
-# %% ../nbs/85_run.ipynb #579969a1
+# %% ../nbs/85_run.ipynb #e5d655cd
 def say_result(
     ipc,  # the run's images per class (named in the random-real line)
 ):
@@ -330,7 +342,7 @@ def say_result(
 
     return say
 
-# %% ../nbs/85_run.ipynb #ae095cfb
+# %% ../nbs/85_run.ipynb #f02de38a
 def distil(
     cfg: RunConfig,  # a checked config
     real,  # its data
@@ -367,7 +379,7 @@ def distil(
     fig = loss_plot(history, f'{name.upper()} on {real.name}, ipc {cfg.ipc}')
     return ParamRun(syn, matcher, n_its, spi, mcfg, fig)
 
-# %% ../nbs/85_run.ipynb #faa53b1a
+# %% ../nbs/85_run.ipynb #7d59128f
 def save_run(
     cfg: RunConfig,  # a checked config
     real,  # its data
@@ -382,7 +394,7 @@ def save_run(
 
     out = Path(cfg.out)
     name = cfg.method if cfg.param == 'pixels' else f'{cfg.param}-{cfg.method}'
-    seeds = {'distill': cfg.seed, 'evaluation': cfg.seed}
+    seeds = {'distill': cfg.seed, 'evaluation': cfg.evaluation_seed}
     ds = done.param.to_distilled(real, method=name, config={**done.config, **done.matcher.config()}, seeds=seeds)
     if is_main():  # under torchrun every rank holds the same set
         out.mkdir(parents=True, exist_ok=True)
@@ -396,7 +408,7 @@ def save_run(
     plt.close(done.figure)
     return ds
 
-# %% ../nbs/85_run.ipynb #5cdd67e0
+# %% ../nbs/85_run.ipynb #3ee85e03
 def fair_summary(
     fr,  # a `FairReport`
 ) -> dict:
@@ -404,7 +416,7 @@ def fair_summary(
     score = lambda s: {**asdict(s), 'mean': s.mean, 'std': s.std}
     return dict(lrs=score(fr.lrs), ars=score(fr.ars), runs={k: r.to_dict() for k, r in fr.runs.items()})
 
-# %% ../nbs/85_run.ipynb #2c1cb70a
+# %% ../nbs/85_run.ipynb #d067f144
 def evaluate_run(
     cfg: RunConfig,  # a checked config
     real,  # its data
@@ -417,7 +429,7 @@ def evaluate_run(
     if get_protocol(cfg.protocol).teacher:  # RDED, SRe2L: the students learn the method's teacher's outputs
         teacher = method_teacher(cfg.method, real, ds.manifest['config'])
     ev = Evaluator(
-        real, cfg.protocol, cfg.archs[0], models=cfg.models, seed=cfg.seed, progress=not cfg.quiet,
+        real, cfg.protocol, cfg.archs[0], models=cfg.models, seed=cfg.evaluation_seed, progress=not cfg.quiet,
         precision=cfg.precision, full_models=cfg.full_models, teacher=teacher,
     )
     said = say_result(cfg.ipc) if is_main() else None
@@ -428,12 +440,15 @@ def evaluate_run(
     if cfg.fair:
         fr = fair_scores(
             real, ds.images, ds.labels, own=ev.protocol, teacher=teacher, lr=ds.lr, models=cfg.models,
-            full_models=cfg.full_models, seed=cfg.seed, progress=not cfg.quiet,
+            full_models=cfg.full_models, seed=cfg.evaluation_seed, progress=not cfg.quiet,
         )
         rep['fair'] = fair_summary(fr)
+        if ds.labels.dim() == 2:  # soft labels: also the plain soft-label recipe on them, without a teacher
+            static = Evaluator(real, SOFT_STATIC, models=cfg.models, seed=cfg.evaluation_seed, progress=not cfg.quiet)
+            rep['fair']['runs'][SOFT_STATIC_RUN] = static.evaluate(ds.images, ds.labels, lr=ds.lr).to_dict()
     return rep
 
-# %% ../nbs/85_run.ipynb #3d07246a
+# %% ../nbs/85_run.ipynb #5d7e1338
 def run(
     config: RunConfig,  # what to run (checked first: nothing is read or written before that)
     resume: bool = False,  # continue the run in `config.out` from its checkpoint (or extend a finished one)

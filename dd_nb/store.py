@@ -4,16 +4,17 @@
 
 # %% ../nbs/86_store.ipynb #b3281bae
 from __future__ import annotations
-import csv, hashlib, io, json, os, platform, sqlite3, time
+import csv, hashlib, io, json, os, platform, sqlite3, statistics, time
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
 from .core import atomic_path, cpu_flags, BF16_FLAGS, json_default
+from .run import SOFT_STATIC_RUN
 
 # %% auto #0
-__all__ = ['STORE_FILE', 'EXPORT_FILE', 'COLUMNS', 'JSON_COLUMNS', 'TABLE_KEYS', 'seal', 'machine_facts', 'Store', 'table_lines',
-           'results_table', 'results_figure']
+__all__ = ['STORE_FILE', 'EXPORT_FILE', 'COLUMNS', 'JSON_COLUMNS', 'TABLE_KEYS', 'FAIR_RUNS', 'seal', 'machine_facts', 'Store',
+           'table_lines', 'results_table', 'results_figure']
 
 # %% ../nbs/86_store.ipynb #1d4a27c9
 STORE_FILE, EXPORT_FILE = 'store.sqlite', 'results.jsonl'  # in a study folder
@@ -167,31 +168,35 @@ def load_export(
             refused.append((i, str(e)))
     return refused
 
-# %% ../nbs/86_store.ipynb #9f5bfe27
-def _seed_means(rows, kind='set', arch=None) -> list:
-    "Each run's mean accuracy (%) of `kind` on `arch` (default: the run's headline network)."
-    out = []
-    for r in rows:
-        archs = r['result']['archs']
-        got = archs[arch or next(iter(archs))].get(kind)
-        if got is not None:
-            out.append(100 * float(np.mean(got['accs'])))
-    return out
+# %% ../nbs/86_store.ipynb #858965f4
+def _accs(
+    row: dict,  # a store row
+    kind: str,  # 'set', 'random' or 'full' (on `arch`), or the name of a fair-score run ('set, hard labels')
+    arch=None,  # the network (default: the run's headline network)
+):
+    "The per-network accuracies (fractions) of `kind` in a row, or None when it did not measure it."
+    res = row['result']
+    if kind in ('set', 'random', 'full'):
+        got = res['archs'][arch or next(iter(res['archs']))].get(kind)
+    else:
+        got = res.get('fair', {}).get('runs', {}).get(kind)
+    return None if got is None else got['accs']
 
 # %% ../nbs/86_store.ipynb #464fcff8
 def _cell(rows, kind='set', arch=None) -> tuple:
-    "(mean, std, text) of a group of runs: over seeds, or over the networks of a lone run."
-    vals = _seed_means(rows, kind, arch)
-    if not vals:
+    """(mean, std, text) in % of a group of runs: over seeds (sample std of each seed's mean over its networks), or,
+    for a lone seed, over its networks (`np.std`, as the evaluator reports it)."""
+    accs = [a for a in (_accs(r, kind, arch) for r in rows) if a is not None]
+    if not accs:
         return None, None, '–'
-    if len(vals) == 1:
-        r = rows[0]['result']['archs'][arch or next(iter(rows[0]['result']['archs']))][kind]
-        vals = [100 * a for a in r['accs']]
-    m, s = float(np.mean(vals)), float(np.std(vals))
+    vals = accs[0] if len(accs) == 1 else [statistics.mean(a) for a in accs]
+    spread = statistics.pstdev if len(accs) == 1 else statistics.stdev
+    m, s = 100 * statistics.mean(vals), 100 * spread(vals)
     return m, s, f'{m:.2f} ± {s:.2f}'
 
 # %% ../nbs/86_store.ipynb #354e0359
 TABLE_KEYS = ('dataset', 'ipc', 'param', 'method', 'protocol', 'models', 'iterations')  # what a table line shares
+FAIR_RUNS = {'hard labels, no aug %': 'set, hard labels', 'soft labels, dsa %': SOFT_STATIC_RUN}  # columns of `fair`
 
 # %% ../nbs/86_store.ipynb #79b44be8
 def table_lines(
@@ -213,10 +218,14 @@ def table_lines(
         archs = list(rs[0]['result']['archs'])
         for a in archs[1:]:
             line[a] = _cell(rs, 'set', a)
+        for col, run_name in FAIR_RUNS.items():
+            if any(_accs(r, run_name) is not None for r in rs):
+                line[col] = _cell(rs, run_name)
         for score in ('lrs', 'ars'):
             vals = [r['result']['fair'][score]['mean'] for r in rs if 'fair' in r['result']]
             if vals:
-                m, s = float(np.mean(vals)), float(np.std(vals))
+                m = float(np.mean(vals))
+                s = float(np.std(vals, ddof=1)) if len(vals) > 1 else rs[0]['result']['fair'][score]['std']
                 line[score.upper()] = (m, s, f'{m:.3f} ± {s:.3f}')
         lines.append(line)
     return lines

@@ -46,7 +46,7 @@ PROTOCOLS = {
         Protocol('dm', 1000, augment=True),
         Protocol('mtt', 1000, augment=True, learned_lr=True),
         Protocol('datm', 1000, batch=128, augment=True, learned_lr=True),
-        # T chosen on the digits validation split over {1, 4, 20} (notebook 21: `fair_table.py --select-temperature`)
+        # T chosen on the digits validation split over {1, 4, 20} (notebook 21; fair_temperature.jsonl)
         Protocol('dsa-teacher', 1000, augment=True, soft_loss='kl', temperature=20.0, teacher=True),
         Protocol('fast', 50, lr=0.05),
     ]

@@ -2,7 +2,7 @@
 again it ends with the same table and the same sets; Ray's executor gives the same; a damaged store row is recomputed,
 never read as a result."""
 
-import json, os, shutil, signal, sqlite3, subprocess, time
+import json, os, re, shutil, signal, sqlite3, subprocess, time
 from pathlib import Path
 import pytest
 
@@ -140,3 +140,36 @@ def test_bad_study_is_one_line(tmp_path, env):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "cell kip: unknown method 'kip'" in r.stderr
     assert not (tmp_path / 'out').exists()
+
+
+def readme_tables(title: str, end: str) -> list:
+    "The Markdown tables of the README section from `title` to `end`, as lists of cell lists."
+    text = (Path(__file__).resolve().parents[1] / 'README.md').read_text()
+    sec = text[text.index(title) : text.index(end)]
+    blocks = re.findall(r'((?:^\|.*\|\n)+)', sec, re.M)
+    return [[[c.strip() for c in ln.strip().strip('|').split('|')] for ln in b.splitlines()[2:]] for b in blocks]
+
+
+def test_readme_fair_tables_are_the_committed_store(tmp_path):
+    "Every number of the README's fair-score tables equals the table of the committed export of the fair study."
+    from dd_nb.store import Store, table_lines
+
+    store = Store(tmp_path / 'store.sqlite')
+    assert store.load_export(Path(__file__).resolve().parents[1] / 'benchmarks/results/fair/results.jsonl') == []
+    lines = table_lines(store.rows())
+    tables = readme_tables('## Fair scores', '## Digits numbers')
+    assert len(tables) == 2 and sum(map(len, tables)) == len(lines) == 48
+    cols = ['set', 'hard labels, no aug %', 'soft labels, dsa %', 'random', 'LRS', 'ARS']
+    for dataset, table in zip(['digits', 'fashion-mnist'], tables):
+        for row in table:
+            (line,) = [x for x in lines if (x['dataset'], x['ipc'], x['method']) == (dataset, int(row[0]), row[1])]
+            assert line['protocol'] == {'dsa-teacher-T20': 'dsa-teacher'}.get(row[2], row[2])
+            assert len(line['seeds']) == int(row[9].split()[0])
+            for shown, col in zip(row[3:9], cols):
+                want = [float(x) for x in re.findall(r'\d+\.\d+', shown)]
+                got = line.get(col)
+                if not want:
+                    assert got is None, (dataset, row[:2], col)
+                    continue
+                digits = 3 if col in ('LRS', 'ARS') else 2
+                assert [round(v, digits) for v in got[: len(want)]] == want, (dataset, row[:2], col, got, want)
