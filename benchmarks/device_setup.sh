@@ -1,4 +1,4 @@
-# Sourced by the GPU scripts (fmnist_device.sh) on a bare machine: fastcore's wheel in .whl/ and the
+# Sourced on a bare GPU machine (no network) before a study runs there: fastcore's wheel in .whl/ and the
 # four Fashion-MNIST IDX files in .fm/ (both ignored by git) are used when present, dd_nb comes from the working tree,
 # and `dd_nb_distill` is a shim when the package is not installed.
 if [ -d .whl ] && ! python3 -c "import fastcore" 2>/dev/null; then

@@ -14,7 +14,7 @@ folder from there, so a row longer than a session survives a fresh disk.
     python benchmarks/hmn_ablation.py --table
     python benchmarks/hmn_ablation.py --dataset fashion-mnist --out benchmarks/results/fmnist_hmn_ablation.jsonl --park
 
-Fashion-MNIST (the table's HMN row, `fmnist_table.py`): IPC 1, 100 iterations, β from {0, ½, 1} with one network each
+Fashion-MNIST (the Fashion-MNIST table's HMN row): IPC 1, 100 iterations, β from {0, ½, 1} with one network each
 (the default grid's 10 networks of ≈ 8 min on 140 decoded images are ≈ 80 min a seed on 2 cores); the pixels'
 lr_img under the IDC distance first chosen on validation (DSA's 0.1 leaves them at their real initialisation: the IDC
 distance's image gradients are ≈ 200× smaller than DSA's), rows in `<out>_pixel_lr.jsonl`:

@@ -4,27 +4,23 @@
 
 # %% ../nbs/90_cli.ipynb #273665f1
 from __future__ import annotations
-import argparse, copy, os, sys, typing
+import argparse, os, sys, typing
 from dataclasses import fields
 from pathlib import Path
-from fastcore.docments import docments
-from fastcore.script import call_parse, Param, store_true
 from . import __version__
-from .core import write_json, seed_everything, check_choice, PRECISIONS
-from .data import load_data, DATASETS, IMAGENET_SUBSETS
+from .data import DATASETS, IMAGENET_SUBSETS
 from .distilled import DistilledSet
-from .evaluate import Evaluator, format_report
-from .train import get_protocol, PROTOCOLS
+from .train import PROTOCOLS
 from .nets import NETS
 from .parallel import init_from_env, is_main
 from .matcher import METHODS
 from .param import PARAMS
-from .run import RunConfig, run, field_docs, check_positive, check_out_path, parse_overrides
+from .run import RunConfig, EvalConfig, run, evaluate, field_docs, parse_overrides
 
 # %% auto #0
-__all__ = ['DATASET_HELP', 'FLAG_NAMES', 'CHOICES', 'HELP_POSITION', 'HELP_WIDTH', 'USER_ERRORS', 'FOLDER_FLAGS',
-           'dd_nb_evaluate', 'cli_argv', 'param_options', 'config_options', 'cli_parser', 'run_script', 'evaluate_main',
-           'distill_parser', 'distill_main', 'study_parser', 'study_main']
+__all__ = ['DATASET_HELP', 'FLAG_NAMES', 'CHOICES', 'HELP_POSITION', 'HELP_WIDTH', 'USER_ERRORS', 'FOLDER_FLAGS', 'cli_argv',
+           'config_options', 'cli_parser', 'evaluate_parser', 'run_script', 'evaluate_main', 'distill_parser',
+           'distill_main', 'study_parser', 'study_main']
 
 # %% ../nbs/90_cli.ipynb #1bfc7770
 DATASET_HELP = (  # what --dataset takes, in both scripts' help
@@ -32,63 +28,7 @@ DATASET_HELP = (  # what --dataset takes, in both scripts' help
     f'({", ".join(IMAGENET_SUBSETS)}) or an ImageFolder path'
 )
 
-# %% ../nbs/90_cli.ipynb #571c4ac7
-@call_parse
-def dd_nb_evaluate(
-    path: Param('a saved DistilledSet (.safetensors)', str) = None,
-    dataset: Param(DATASET_HELP, str) = 'digits',
-    data_root: Param('folder holding the dataset files (not needed for digits)', str) = None,
-    random: Param('evaluate a random real subset with this many images per class', int) = None,
-    protocol: Param(f'evaluation protocol: {", ".join(PROTOCOLS)}', str) = 'dc-classic',
-    net: Param(f'network to train: {", ".join(NETS)}', str) = 'ConvNet',
-    archs: Param('comma-separated networks for a cross-architecture table', str) = None,
-    models: Param('fresh networks per number', int) = 5,
-    full_models: Param('networks for the full-data baseline, the costliest number (default: --models)', int) = None,
-    seed: Param('first seed (models use seed, seed+1, …)', int) = 0,
-    width: Param('ConvNet width', int) = 128,
-    zca: Param('ZCA-whiten the data (CIFAR with trajectory methods)', store_true) = False,
-    no_full: Param('skip the full-data baseline', store_true) = False,
-    out: Param('folder for report.json', str) = 'runs/evaluate',
-    quiet: Param('no progress bars', store_true) = False,
-    precision: Param('forward passes in fp32, bf16, fp16 or auto (bf16 where the hardware computes it)', str) = 'fp32',
-):
-    "Evaluate a distilled set (or a random real subset) beside the random-real and full-data baselines."
-    if (path is None) == (random is None):
-        raise ValueError('give either a saved set (PATH) or --random IPC')
-    get_protocol(protocol)
-    check_choice('precision', precision, PRECISIONS)
-    for name, v in [('models', models), ('width', width)] + ([('random', random)] if random is not None else []):
-        check_positive(name, v)
-    if full_models is not None and not 1 <= full_models <= models:
-        raise ValueError(f'--full-models must be between 1 and --models ({models}), got {full_models}')
-    check_out_path(out)
-    arch_list = [check_choice('network', a.strip(), NETS) for a in (archs.split(',') if archs else [net])]
-    seed_everything(seed)
-    real = load_data(dataset, root=data_root, zca=zca)
-    ev = Evaluator(
-        real, protocol, arch_list[0], models=models, seed=seed, width=width, progress=not quiet, precision=precision,
-        full_models=full_models,
-    )
-    if path is not None:
-        ds = DistilledSet.load(path)
-        if ds.manifest.get('dataset') not in (None, real.name):
-            raise ValueError(
-                f"{path} was distilled from {ds.manifest['dataset']!r}, not {real.name!r}: pass --dataset "
-                f"{ds.manifest['dataset']}"
-            )
-        rep = ev.report(
-            ds.images, ds.labels, lr=ds.lr, archs=arch_list, full=not no_full, storage_bytes=ds.storage_bytes
-        )
-        rep.update(set=str(path), method=ds.manifest.get('method'))
-    else:
-        rep = ev.random_report(random, arch_list, not no_full)
-    if is_main():
-        print(format_report(rep))
-        write_json(Path(out) / 'report.json', rep)
-        print(f'report: {Path(out) / "report.json"}')
-    return rep
-
-# %% ../nbs/90_cli.ipynb #0d067135
+# %% ../nbs/90_cli.ipynb #46442878
 def cli_argv(
     argv,  # the command line's arguments, without the program name
 ) -> list:
@@ -102,19 +42,7 @@ def cli_argv(
             out.append(a)
     return out
 
-# %% ../nbs/90_cli.ipynb #7bb9a3e3
-def param_options(
-    func,  # a function whose arguments are annotated with fastcore `Param`s (as `call_parse` takes them)
-) -> dict:
-    "{argument: argparse keywords} of `func`, help with its default as `Param` writes it."
-    opts = {}
-    for k, v in docments(func, full=True, returns=False, eval_str=True).items():
-        param = copy.copy(v.anno)  # `set_default` edits the help: the function's own Param stays as written
-        param.set_default(v.default)
-        opts[k] = param.kwargs
-    return opts
-
-# %% ../nbs/90_cli.ipynb #4fda1538
+# %% ../nbs/90_cli.ipynb #a2495fd7
 FLAG_NAMES = {'overrides': 'set'}  # a config field spelled otherwise on the command line
 CHOICES = {  # the names a field takes, listed in its help
     'dataset': lambda: DATASET_HELP.split(': ', 1)[1],
@@ -122,12 +50,13 @@ CHOICES = {  # the names a field takes, listed in its help
     'param': lambda: '; '.join(f'{k} ({PARAMS[k].doc})' for k in PARAMS.names()),
     'protocol': lambda: ', '.join(PROTOCOLS),
     'archs': lambda: 'comma-separated, from ' + ', '.join(NETS),
+    'net': lambda: ', '.join(NETS),
 }
 
-# %% ../nbs/90_cli.ipynb #b1485cbd
+# %% ../nbs/90_cli.ipynb #0bdbdabe
 def _option(name, hint, default, doc) -> dict:
     "argparse keywords of one config field."
-    kind = ({a for a in typing.get_args(hint) if a is not type(None)} or {hint}).pop()
+    kind = next((a for a in typing.get_args(hint) if a is not type(None)), hint)  # the first: what a flag gives
     shown = f' (default: {",".join(default) if kind is tuple else default})' if default not in (None, False, {}) else ''
     if name in CHOICES:
         doc = f'{doc}: {CHOICES[name]()}'
@@ -139,7 +68,7 @@ def _option(name, hint, default, doc) -> dict:
         return dict(type=str, default=None, metavar='"KEY=VALUE …"', help=doc)
     return dict(type=kind, default=default, help=doc + shown)
 
-# %% ../nbs/90_cli.ipynb #68a6a148
+# %% ../nbs/90_cli.ipynb #c27951f1
 def config_options(
     cls,  # a dataclass of settings (`RunConfig`)
 ) -> dict:
@@ -147,14 +76,14 @@ def config_options(
     hints, docs, default = typing.get_type_hints(cls), field_docs(cls), cls()
     return {f.name: _option(f.name, hints[f.name], getattr(default, f.name), docs.get(f.name, '')) for f in fields(cls)}
 
-# %% ../nbs/90_cli.ipynb #bd37dc34
+# %% ../nbs/90_cli.ipynb #7a4981c3
 HELP_POSITION, HELP_WIDTH = 42, 120  # where help text starts, and the help's width
 
 
 def cli_parser(
     prog: str,  # the program's name
     doc: str,  # what it does (the help's first line)
-    options: dict,  # {name: argparse keywords}, as `param_options` or `config_options` make them
+    options: dict,  # {name: argparse keywords}, as `config_options` makes them
     positional=None,  # the option taken positionally (`dd_nb_evaluate PATH`), or None
 ) -> argparse.ArgumentParser:
     """The parser of `options`: spelled with dashes (`--data-root`), `positional` as an optional positional
@@ -171,7 +100,13 @@ def cli_parser(
     p.error = lambda msg: p.exit(2, f'{p.prog}: error: {msg}\n')  # one line, not the usage block
     return p
 
-# %% ../nbs/90_cli.ipynb #6abc5ced
+# %% ../nbs/90_cli.ipynb #580ce1aa
+def evaluate_parser() -> argparse.ArgumentParser:
+    "`dd_nb_evaluate`'s parser: `EvalConfig`'s fields, the set's path positional."
+    doc = 'Evaluate a distilled set (or a random real subset) beside the random-real and full-data baselines.'
+    return cli_parser('dd_nb_evaluate', doc, config_options(EvalConfig), positional='path')
+
+# %% ../nbs/90_cli.ipynb #bd0aa0d1
 # errors that are the input's (exit 2, one line); anything else is a bug (exit 1, one line, --debug shows the traceback)
 USER_ERRORS = (ValueError, OSError, FloatingPointError, LookupError)
 
@@ -179,7 +114,7 @@ USER_ERRORS = (ValueError, OSError, FloatingPointError, LookupError)
 def _one_line(e: BaseException) -> str:
     return ' '.join(str(e).split()) or type(e).__name__
 
-# %% ../nbs/90_cli.ipynb #624170a2
+# %% ../nbs/90_cli.ipynb #692bdcdb
 def _stopped(e: KeyboardInterrupt) -> str:
     "The line for a run stopped by a signal: where its last good state is, and how to continue."
     what = getattr(e, 'signame', 'SIGINT')
@@ -188,7 +123,7 @@ def _stopped(e: KeyboardInterrupt) -> str:
         return f'stopped by {what}; the last good state is in {ckpt}: continue with --resume'
     return f'stopped by {what}'
 
-# %% ../nbs/90_cli.ipynb #89fb283e
+# %% ../nbs/90_cli.ipynb #534ad26c
 def run_script(
     parser: argparse.ArgumentParser,  # the program's parser (`cli_parser`)
     action,  # called with the parsed arguments as a dict; what it returns is returned
@@ -224,28 +159,27 @@ def run_script(
             f'(rerun with --debug for the traceback, and please report it)\n',
         )
 
-# %% ../nbs/90_cli.ipynb #34d8cc53
+# %% ../nbs/90_cli.ipynb #72e5995f
 def evaluate_main(
     argv=None,  # the arguments (default `sys.argv[1:]`)
 ):
-    "Console entry point of `dd_nb_evaluate` (its exit code)."
-    parser = cli_parser('dd_nb_evaluate', dd_nb_evaluate.__doc__, param_options(dd_nb_evaluate), positional='path')
-    run_script(parser, lambda args: dd_nb_evaluate(**args), argv)
+    "Console entry point of `dd_nb_evaluate`: its flags → an `EvalConfig` → `evaluate` (its exit code)."
+    run_script(evaluate_parser(), lambda args: evaluate(EvalConfig(**args)), argv)
     return 0
 
-# %% ../nbs/90_cli.ipynb #496ca1b9
+# %% ../nbs/90_cli.ipynb #dcdd3382
 FOLDER_FLAGS = {  # `dd_nb_distill`'s options that say what to do with --out, not what to compute
     'resume': dict(action='store_true', help='continue the run in OUT from OUT/checkpoint.pt'),
     'overwrite': dict(action='store_true', help='replace a run already in OUT'),
 }
 
-# %% ../nbs/90_cli.ipynb #1b7de49a
+# %% ../nbs/90_cli.ipynb #77b5cb7a
 def distill_parser() -> argparse.ArgumentParser:
     "`dd_nb_distill`'s parser: `RunConfig`'s fields and `FOLDER_FLAGS`."
     doc = 'Distil a dataset and evaluate the result beside the random-real and full-data baselines.'
     return cli_parser('dd_nb_distill', doc, {**config_options(RunConfig), **FOLDER_FLAGS})
 
-# %% ../nbs/90_cli.ipynb #350537c5
+# %% ../nbs/90_cli.ipynb #00901a12
 def distill_main(
     argv=None,  # the arguments (default `sys.argv[1:]`)
 ):
@@ -259,7 +193,7 @@ def distill_main(
     run_script(distill_parser(), action, argv)
     return 0
 
-# %% ../nbs/90_cli.ipynb #38b3e79d
+# %% ../nbs/90_cli.ipynb #d290bb04
 def study_parser() -> argparse.ArgumentParser:
     "`dd_nb_study`'s parser: the subcommands `run`, `status`, `table`, `figure`, `export` and `import`."
     from dd_nb.study import EXECUTORS
@@ -291,7 +225,7 @@ def study_parser() -> argparse.ArgumentParser:
         s.error = p.error
     return p
 
-# %% ../nbs/90_cli.ipynb #b55b4113
+# %% ../nbs/90_cli.ipynb #d850bfb3
 def study_main(
     argv=None,  # the arguments (default `sys.argv[1:]`)
 ):

@@ -12,7 +12,8 @@ from .param import Pixels
 from .herding import HerdingOptions, Selection, class_features, options_classifier, selection_matcher
 
 # %% auto #0
-__all__ = ['KEEPS', 'kcenter_order', 'ranked_pick', 'KCenterOptions', 'kcenter_pixels', 'EL2NSelectOptions', 'el2n_pixels']
+__all__ = ['KEEPS', 'kcenter_order', 'ranked_pick', 'KCenterOptions', 'kcenter_pixels', 'EL2NSelectOptions', 'el2n_pixels',
+           'RandomOptions']
 
 # %% ../nbs/22_coresets.ipynb #e2e28abf
 def kcenter_order(
@@ -118,5 +119,23 @@ METHODS.register(
         functools.partial(selection_matcher, name='el2n'),
         'dc-classic',
         init=el2n_pixels,
+    )
+)
+
+# %% ../nbs/22_coresets.ipynb #r4nd0m02
+@dataclass(kw_only=True)
+class RandomOptions(MethodOptions):
+    "Random real's settings: the images are drawn, nothing is optimised."
+
+    lr_img: float = 0.0  # (no optimisation: the drawn images are the set)
+
+# %% ../nbs/22_coresets.ipynb #r4nd0m03
+METHODS.register(
+    MethodSpec(
+        'random',
+        'random real images per class: the baseline every method must beat',
+        RandomOptions,
+        functools.partial(selection_matcher, name='random'),
+        'dc-classic',
     )
 )

@@ -14,7 +14,7 @@ from .run import SOFT_STATIC_RUN
 
 # %% auto #0
 __all__ = ['STORE_FILE', 'EXPORT_FILE', 'COLUMNS', 'JSON_COLUMNS', 'TABLE_KEYS', 'FAIR_RUNS', 'seal', 'machine_facts', 'Store',
-           'table_lines', 'results_table', 'results_figure']
+           'table_lines', 'results_table', 'results_figure', 'budget_figure']
 
 # %% ../nbs/86_store.ipynb #1d4a27c9
 STORE_FILE, EXPORT_FILE = 'store.sqlite', 'results.jsonl'  # in a study folder
@@ -185,8 +185,9 @@ def _accs(
 # %% ../nbs/86_store.ipynb #464fcff8
 def _cell(rows, kind='set', arch=None) -> tuple:
     """(mean, std, text) in % of a group of runs: over seeds (sample std of each seed's mean over its networks), or,
-    for a lone seed, over its networks (`np.std`, as the evaluator reports it)."""
-    accs = [a for a in (_accs(r, kind, arch) for r in rows) if a is not None]
+    for a lone seed, over its networks (`np.std`, as the evaluator reports it); runs repeated alike count once (the
+    same random subsets beside every seed of a set)."""
+    accs = list({tuple(a): a for a in (_accs(r, kind, arch) for r in rows) if a is not None}.values())
     if not accs:
         return None, None, '–'
     vals = accs[0] if len(accs) == 1 else [statistics.mean(a) for a in accs]
@@ -198,7 +199,13 @@ def _cell(rows, kind='set', arch=None) -> tuple:
 TABLE_KEYS = ('dataset', 'ipc', 'param', 'method', 'protocol', 'models', 'iterations')  # what a table line shares
 FAIR_RUNS = {'hard labels, no aug %': 'set, hard labels', 'soft labels, dsa %': SOFT_STATIC_RUN}  # columns of `fair`
 
-# %% ../nbs/86_store.ipynb #79b44be8
+# %% ../nbs/86_store.ipynb #81c2b4b2
+def _order(k: dict) -> tuple:
+    "A table line's place: dataset, IPC, method, parameterization, recipe, networks, iterations (numbers as numbers)."
+    return (str(k['dataset']), k['ipc'] or 0, str(k['method']), str(k['param'] or ''), str(k['protocol']),
+            k['models'] or 0, k['iterations'] or 0)
+
+# %% ../nbs/86_store.ipynb #9bfed881
 def table_lines(
     rows: list,  # store rows
 ) -> list:
@@ -208,13 +215,16 @@ def table_lines(
         if r['status'] != 'done' or not r['result'] or 'archs' not in r['result']:
             continue
         c = r['config']
-        k = tuple(c.get(f) if f != 'iterations' else r['result'].get('iterations') for f in TABLE_KEYS)
+        name = lambda f: c.get(f)['name'] if isinstance(c.get(f), dict) else c.get(f)  # a protocol given as a table
+        k = tuple(name(f) if f != 'iterations' else r['result'].get('iterations') for f in TABLE_KEYS)
         groups.setdefault(k, []).append(r)
     lines = []
-    for k, rs in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
+    for k, rs in sorted(groups.items(), key=lambda kv: _order(dict(zip(TABLE_KEYS, kv[0])))):
         line = dict(zip(TABLE_KEYS, k), seeds=sorted(r['config']['seed'] for r in rs))
         for kind in ('set', 'random'):
             line[kind] = _cell(rs, kind)
+        if any(_accs(r, 'full') is not None for r in rs):
+            line['full data %'] = _cell(rs, 'full')
         archs = list(rs[0]['result']['archs'])
         for a in archs[1:]:
             line[a] = _cell(rs, 'set', a)
@@ -230,15 +240,28 @@ def table_lines(
         lines.append(line)
     return lines
 
-# %% ../nbs/86_store.ipynb #87263360
+# %% ../nbs/86_store.ipynb #5c577bf4
+def _csv_cell(c: tuple) -> list:
+    "A table cell as two CSV fields: mean and std rounded, or a text (a published number) and nothing."
+    if c[0] is None:
+        return [None if c[2] == '–' else c[2], None]
+    return [round(c[0], 4), round(c[1], 4)]
+
+# %% ../nbs/86_store.ipynb #22e7716a
 def results_table(
     rows: list,  # store rows
     fmt: str = 'md',  # 'md' (Markdown) or 'csv'
+    published=(),  # the papers' numbers: [{'dataset', 'method', 'ipc', 'accuracy' (text), 'source'}], shown beside
 ) -> str:
-    "The study's table (`table_lines`) as Markdown or CSV."
+    "The study's table (`table_lines`) as Markdown or CSV, with the published number of a line where there is one."
     if fmt not in ('md', 'csv'):
         raise ValueError(f"unknown table format {fmt!r}; choose one of: md, csv")
     lines = table_lines(rows)
+    paper = {(p['dataset'], p['method'], p['ipc']): p['accuracy'] for p in published}
+    for ln in lines:
+        got = paper.get((ln['dataset'], ln['method'], ln['ipc'])) if ln['param'] in (None, 'pixels') else None
+        if got is not None:
+            ln['published %'] = (None, None, got)
     shown = (*TABLE_KEYS, 'seeds', 'set', 'random')
     extra = [k for k in dict.fromkeys(k for ln in lines for k in ln) if k not in shown]
     head = ['dataset', 'ipc', 'method', 'iterations', 'protocol × networks', 'seeds', 'set %', 'random real %', *extra]
@@ -255,13 +278,13 @@ def results_table(
         w = csv.writer(buf, lineterminator='\n')
         w.writerow(head[:6] + [f'{h} {s}' for h in head[6:] for s in ('mean', 'std')])
         for fixed, cells in body:
-            w.writerow(fixed + [v if v is None else round(v, 4) for c in cells for v in c[:2]])
+            w.writerow(fixed + [x for c in cells for x in _csv_cell(c)])
         return buf.getvalue()
     out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     out += ['| ' + ' | '.join(map(str, fixed + [c[2] for c in cells])) + ' |' for fixed, cells in body]
     return '\n'.join(out)
 
-# %% ../nbs/86_store.ipynb #784dc828
+# %% ../nbs/86_store.ipynb #1a1e3677
 def results_figure(
     rows: list,  # store rows
     path=None,  # a .png to write (atomically), or None
@@ -288,4 +311,48 @@ def results_figure(
     if path is not None:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format='png', dpi=100)
+    return fig
+
+# %% ../nbs/86_store.ipynb #cfea196d
+def budget_figure(
+    rows: list,  # store rows
+    methods=('dc', 'dsa', 'dm'),  # the methods drawn (pixels), one colour each
+    published=(),  # the papers' numbers, as `results_table` takes them: a dashed line each
+    path=None,  # a .png to write (atomically), or None
+):
+    "Accuracy against distillation iterations, one panel per (dataset, IPC): seeds, their mean, the paper's number."
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    runs = [r for r in rows if r['status'] == 'done' and r['config']['method'] in methods and _accs(r, 'set')
+            and r['config'].get('param', 'pixels') == 'pixels']
+    panels = sorted({(r['config']['dataset'], r['config']['ipc']) for r in runs}, key=str)
+    paper = {(p['dataset'], p['method'], p['ipc']): float(p['accuracy'].split()[0]) for p in published}
+    fig, axs = plt.subplots(1, max(1, len(panels)), figsize=(5.2 * max(1, len(panels)), 3.8), squeeze=False)
+    panel = lambda r: (r['config']['dataset'], r['config']['ipc'])
+    its_of = lambda r: r['result']['iterations']
+    for ax, (ds, ipc) in zip(axs[0], panels):
+        for k, method in enumerate(methods):
+            mine = [r for r in runs if panel(r) == (ds, ipc) and r['config']['method'] == method]
+            if not mine:
+                continue
+            acc = lambda r: 100 * statistics.mean(_accs(r, 'set'))
+            its = sorted({its_of(r) for r in mine})
+            means = [statistics.mean(acc(r) for r in mine if its_of(r) == i) for i in its]
+            ax.scatter([its_of(r) for r in mine], [acc(r) for r in mine], s=12, color=f'C{k}', alpha=0.6)
+            ax.plot(its, means, 'o-', color=f'C{k}', label=f"{method.upper()} ({', '.join(map(str, its))} it)")
+            if (ds, method, ipc) in paper:
+                ax.axhline(paper[ds, method, ipc], color=f'C{k}', ls='--', lw=1)
+        ax.set_xscale('log')
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xticks(sorted({its_of(r) for r in runs if panel(r) == (ds, ipc)}))
+        ax.set(xlabel='distillation iterations (log)', ylabel='test accuracy % (final epoch)')
+        ax.set_title(f'{ds}, IPC {ipc}: dots = seeds, line = their mean, dashed = the paper', fontsize=9)
+        ax.legend(fontsize=8, loc='lower right')
+        ax.tick_params(axis='x', labelrotation=45, labelsize=8)
+    fig.tight_layout()
+    if path is not None:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format='png', dpi=110)
     return fig

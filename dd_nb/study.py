@@ -21,7 +21,7 @@ __all__ = ['STUDY_FILE', 'SECTIONS', 'EXECUTORS', 'Study', 'cell_name', 'set_dig
 
 # %% ../nbs/87_study.ipynb #0773f185
 STUDY_FILE = 'study.toml'  # the study's own copy in its folder
-SECTIONS = ('study', 'grid', 'run', 'cell', 'resources')
+SECTIONS = ('study', 'grid', 'run', 'cell', 'resources', 'published')
 
 # %% ../nbs/87_study.ipynb #b4a35a43
 @dataclass
@@ -29,16 +29,18 @@ class Study:
     "A grid of runs read from a TOML file (see above): its cells are `RunConfig`s."
 
     name: str  # the study's name (a folder holds one study)
-    grid: dict  # {RunConfig field: [values]}: every combination is a cell
+    grid: dict | list  # {RunConfig field: [values]}: every combination is a cell; a list of such grids: their union
     run: dict = field(default_factory=dict)  # RunConfig settings of every cell
     cells: list = field(default_factory=list)  # [{'where': {field: value}, **settings}]: of matching cells; `skip`
     description: str = ''  # what it measures, in a sentence
     threads: int | None = None  # torch threads per cell (None: torch's default)
     resources: dict = field(default_factory=dict)  # Ray's task resources: num_cpus, num_gpus
+    published: list = field(default_factory=list)  # the papers' numbers: [{dataset, method, ipc, accuracy, source}]
     source: str = ''  # the file's text
 
     def __repr__(self):
-        axes = ' × '.join(f'{len(v)} {k}' for k, v in self.grid.items())
+        grid = self.grid if isinstance(self.grid, dict) else {'grids': self.grid}
+        axes = ' × '.join(f'{len(v)} {k}' for k, v in grid.items())
         return f'Study({self.name!r}: {axes} = {len(self.configs("."))} cells)'
 
 # %% ../nbs/87_study.ipynb #f1047095
@@ -63,13 +65,14 @@ def load(
     if not head.get('name'):
         raise ValueError(f'{path}: [study] needs a name')
     grid = d.get('grid', {})
-    for k, v in grid.items():
-        if not isinstance(v, list) or not v:
-            raise ValueError(f'{path}: grid axis {k} must be a non-empty list, got {v!r}')
+    for g in grid if isinstance(grid, list) else [grid]:
+        for k, v in g.items():
+            if not isinstance(v, list) or not v:
+                raise ValueError(f'{path}: grid axis {k} must be a non-empty list, got {v!r}')
     s = cls(
         name=head['name'], grid=grid, run=d.get('run', {}), cells=d.get('cell', []),
         description=head.get('description', ''), threads=head.get('threads'), resources=d.get('resources', {}),
-        source=text,
+        published=d.get('published', []), source=text,
     )
     s.configs('.')  # every cell's settings are checked now, before any work
     return s
@@ -78,9 +81,9 @@ def load(
 def cell_name(
     values: dict,  # {axis: value} of the cell
 ) -> str:
-    "The folder name of a cell: its axes' values, `ipc` and `seed` as `ipc1` / `s0`, `pixels` left out."
-    short = {'ipc': 'ipc', 'seed': 's'}
-    parts = [f'{short[k]}{v}' if k in short else str(v) for k, v in values.items() if v != 'pixels']
+    "The folder name of a cell: its axes' values (`ipc1`, `s0`, `200it`; `pixels` left out; other axes as given)."
+    forms = {'ipc': 'ipc{}', 'seed': 's{}', 'iterations': '{}it'}
+    parts = [forms.get(k, '{}').format(v) for k, v in values.items() if v != 'pixels']
     return re.sub(r'[^A-Za-z0-9_.=+-]+', '_', '-'.join(parts)).strip('._') or 'cell'
 
 # %% ../nbs/87_study.ipynb #ff085162
@@ -90,10 +93,13 @@ def configs(
     folder,  # the study folder (the cells' run folders are `folder/cells/NAME`)
 ) -> list:
     "[(cell name, RunConfig)] of every cell, in grid order, each checked."
-    out, order = [], ['dataset', 'param', 'method', 'ipc', 'seed']
-    axes = sorted(self.grid, key=lambda k: order.index(k) if k in order else len(order))
-    for combo in itertools.product(*(self.grid[k] for k in axes)):
-        values = dict(zip(axes, combo))
+    out, order = [], ['dataset', 'param', 'method', 'ipc', 'seed', 'iterations']
+    grids = self.grid if isinstance(self.grid, list) else [self.grid]
+    combos = []
+    for g in grids:
+        axes = sorted(g, key=lambda k: order.index(k) if k in order else len(order))
+        combos += [dict(zip(axes, c)) for c in itertools.product(*(g[k] for k in axes))]
+    for values in combos:
         settings, skip = {**self.run, **values}, False
         for c in self.cells:
             where = c.get('where', {})
@@ -286,7 +292,7 @@ def run_study(
                 row['result'] or {}) else row['status'] if row['status'] == 'done' else f"failed: {row['error']}"
             print(f"[{i}/{len(todo)}] {row['cell']}: {what} ({(row['finished'] - row['started']) / 60:.1f} min)")
         store.export(out / EXPORT_FILE)
-        print(results_table(store.rows()))
+        print(results_table(store.rows(), published=study.published))
     return store
 
 # %% ../nbs/87_study.ipynb #9ccebeb6
@@ -320,8 +326,8 @@ def study_table(
     dir,  # a study folder
     format: str = 'md',  # 'md' or 'csv'
 ) -> str:
-    "Print and return the study's table, from its store."
-    text = results_table(Store(Path(dir) / STORE_FILE).rows(), format)
+    "Print and return the study's table, from its store, with the study's published numbers beside."
+    text = results_table(Store(Path(dir) / STORE_FILE).rows(), format, published=open_study(dir).published)
     print(text)
     return text
 

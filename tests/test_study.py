@@ -173,3 +173,58 @@ def test_readme_fair_tables_are_the_committed_store(tmp_path):
                     continue
                 digits = 3 if col in ('LRS', 'ARS') else 2
                 assert [round(v, digits) for v in got[: len(want)]] == want, (dataset, row[:2], col, got, want)
+
+
+def test_readme_fmnist_table_is_the_committed_store(tmp_path):
+    "Every number of the README's Fashion-MNIST table (but HMN's line, an ablation's) is the fmnist study's."
+    from dd_nb.store import Store, table_lines
+
+    store = Store(tmp_path / 'store.sqlite')
+    assert store.load_export(Path(__file__).resolve().parents[1] / 'benchmarks/results/fmnist/results.jsonl') == []
+    lines = table_lines(store.rows())
+    (table,) = readme_tables('## Fashion-MNIST (', '## Speed')[:1]
+    nums = lambda text: [float(x) for x in re.findall(r'\d+\.\d+', text)]
+    checked = 0
+    for name, ipc, protocol, its, seeds, ours, rand, _ in table:
+        if name.startswith('hmn'):
+            continue
+        if name.startswith(('random real', 'whole training set')):
+            method, param, kind, ipc = 'random', 'pixels', 'full data %' if name[0] == 'w' else 'random', ipc
+            got = [x for x in lines if (x['method'], x['protocol']) == (method, protocol)]
+            got = [x for x in got if kind == 'full data %' or x['ipc'] == int(ipc)]
+            want = {kind: nums(ours)}
+        else:
+            param, _, method = name.split(' (')[0].rpartition('-')
+            got = [x for x in lines if (x['method'], x['param'] or 'pixels', x['ipc'], x['iterations'])
+                   == (method, param or 'pixels', int(ipc), int(re.match(r'\d+', its).group()))]
+            want = {'set': nums(ours), 'random': nums(rand)}
+            assert len(got) == 1 and ','.join(map(str, got[0]['seeds'])) == seeds, (name, ipc, its)
+        assert len(got) == 1, (name, ipc, protocol)
+        for col, w in want.items():
+            assert [round(v, 2) for v in got[0][col][:2]] == w, (name, ipc, its, col, got[0][col], w)
+        checked += 1
+    assert checked == len(lines) == 25  # every line of the study's table is in the README
+
+
+def test_a_method_is_one_notebook_and_one_preset_and_one_study_line(tmp_path, env):
+    """`random` (notebook 22) was added as a method is: one notebook's cells registering it and one preset file; one
+    word in a study's method list puts it beside DC, DSA and DM, and its cell runs like theirs."""
+    from dd_nb.matcher import METHODS
+    from dd_nb.methods import preset_file
+    from dd_nb.study import Study
+
+    assert METHODS.names()[:3] == ['dc', 'dsa', 'dm'] and METHODS.modules['random'] == 'dd_nb.coresets'
+    assert preset_file('random')['official']['iterations'] == 0
+    study = tmp_path / 'four.toml'
+    study.write_text(  # quick: the fast recipe, one network, one iteration where a method optimises
+        '[study]\nname = "four"\n[grid]\nmethod = ["dc", "dsa", "dm", "random"]\nipc = [1]\nseed = [0]\n'
+        '[run]\nquick = true\nno_full = true\n'
+    )
+    names = ['dc-ipc1-s0', 'dsa-ipc1-s0', 'dm-ipc1-s0', 'random-ipc1-s0']
+    assert [n for n, _ in Study.load(study).configs(tmp_path)] == names
+    r = subprocess.run(['dd_nb_study', 'run', str(study), '--out', str(tmp_path / 'out'), '--quiet'],
+                       capture_output=True, text=True, timeout=900, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = rows(tmp_path / 'out')
+    assert sorted(got) == sorted(names) and [got[n]['result']['iterations'] for n in names] == [1, 1, 1, 0]
+    assert got['random-ipc1-s0']['result']['accuracy_mean'] > 0.3  # random real digits, one a class: far above 10 %
