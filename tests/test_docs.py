@@ -58,8 +58,8 @@ def test_site_has_a_page_per_module_and_notebook(site):
     assert 'Evaluator' in evaluate and 'networks for the full-data baseline' in evaluate  # docments are shown
     text = re.sub(r'<[^>]+>', '', evaluate)  # the words, without the highlighter's spans
     assert 'class Evaluator(' in text and 'def Evaluator(' not in text  # a class says so
-    cli = (site / 'api' / 'cli' / 'index.html').read_text()
-    assert 'a folder this created and left empty is removed' in cli  # a docstring's later lines are shown too
+    run = (site / 'api' / 'run' / 'index.html').read_text()  # `claim_out`, notebook 85
+    assert 'a folder this created and left empty is removed' in run  # a docstring's later lines are shown too
     hmn = (site / '19_hmn' / 'index.html').read_text()
     assert '#| export' not in hmn and 'test_eq(' not in hmn.split('Saving and re-decoding')[0]  # hidden cells dropped
 
