@@ -9,7 +9,6 @@ from dataclasses import fields
 from pathlib import Path
 from . import __version__
 from .data import DATASETS, IMAGENET_SUBSETS
-from .distilled import DistilledSet
 from .train import PROTOCOLS
 from .nets import NETS
 from .parallel import init_from_env, is_main

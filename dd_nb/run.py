@@ -18,7 +18,7 @@ from .nets import NETS
 from .parallel import is_main
 from .matcher import METHODS
 from .param import PARAMS, ParamRun
-from .methods import preset
+from .methods import build, method_teacher, preset
 from .fair import fair_scores, random_run_key, set_run_key
 
 # %% auto #0
@@ -364,7 +364,6 @@ def distil(
     resume: bool = False,  # continue from the checkpoint in `cfg.out`
 ) -> ParamRun:
     "The distillation step of `run`: a parameterization's own loop, or `build` + `Distiller` and its finalize step."
-    from dd_nb.methods import build
     from dd_nb.distill import Distiller
     from dd_nb.viz import loss_plot
 
@@ -457,8 +456,6 @@ def evaluate_run(
     ds,  # the saved set (`DistilledSet`)
 ) -> dict:
     "The evaluation step of `run`: the set beside random real (and the full data) on `cfg.archs`, fair scores if asked."
-    from dd_nb.methods import method_teacher
-
     teacher = None
     if cfg.recipe.teacher:  # RDED, SRe2L: the students learn the method's teacher's outputs
         teacher = method_teacher(cfg.method, real, ds.manifest['config'])

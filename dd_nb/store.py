@@ -4,7 +4,7 @@
 
 # %% ../nbs/86_store.ipynb #b3281bae
 from __future__ import annotations
-import csv, hashlib, io, json, os, platform, sqlite3, statistics, time
+import csv, hashlib, io, json, os, platform, sqlite3, statistics
 from pathlib import Path
 import numpy as np
 import torch

@@ -4,7 +4,7 @@
 
 # %% ../nbs/87_study.ipynb #bc4f36e5
 from __future__ import annotations
-import hashlib, itertools, json, os, re, time, tomllib
+import hashlib, itertools, json, re, time, tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 import torch
