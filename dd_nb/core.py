@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_core.ipynb #56f077f0
 from __future__ import annotations
-import os, sys, re, json, random, tempfile, contextlib, platform, hashlib, logging
+import os, sys, re, json, random, tempfile, contextlib, platform, hashlib, logging, dataclasses
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,9 +12,9 @@ from .parallel import is_main
 
 # %% auto #0
 __all__ = ['CPP_EXTENSION_LOGGER', 'BF16_FLAGS', 'PRECISIONS', 'DTYPES', 'NOT_PLUGINS', 'default_device', 'prefer_channels_last',
-           'NoCudaRuntimeNoise', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice', 'cpu_flags',
-           'resolve_precision', 'autocast', 'notebook_of', 'discover', 'Registry', 'current_umask', 'atomic_path',
-           'write_json', 'json_default', 'lock_folder', 'remove_stale_temps', 'Interrupted',
+           'NoCudaRuntimeNoise', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice', 'options_with',
+           'cpu_flags', 'resolve_precision', 'autocast', 'notebook_of', 'discover', 'Registry', 'current_umask',
+           'atomic_path', 'write_json', 'json_default', 'lock_folder', 'remove_stale_temps', 'Interrupted',
            'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
 
 # %% ../nbs/00a_core.ipynb #e604df2e
@@ -95,6 +95,22 @@ def check_choice(
     if value not in choices:
         raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(map(str, choices))}")
     return value
+
+# %% ../nbs/00a_core.ipynb #ee4a9a45
+def options_with(
+    cls,  # an options dataclass whose fields all have defaults
+    options=None,  # an instance of it (None: its defaults)
+    settings: dict | None = None,  # keywords naming some of its fields, over `options`
+):
+    "`options` (or `cls()`) with `settings` in place; a keyword naming no field is one `TypeError` that lists them."
+    o = cls() if options is None else options
+    if not isinstance(o, cls):
+        raise TypeError(f'options must be a {cls.__name__}, got {type(o).__name__}')
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(settings or {}) - set(names))
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no setting {', '.join(unknown)}; its settings: {', '.join(names)}")
+    return dataclasses.replace(o, **(settings or {}))
 
 # %% ../nbs/00a_core.ipynb #97d0f569
 # /proc/cpuinfo flags with which a CPU computes bf16 natively (without them PyTorch emulates it, slower than fp32)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .core import check_choice, default_device, write_json, versions, resolve_precision
+from .core import check_choice, default_device, write_json, versions, resolve_precision, options_with
 from .data import RealData
 from .nets import get_net, NETS
 from .augment import DSA
@@ -18,7 +18,7 @@ from .parallel import shard, gather, is_main
 from .train import get_protocol, train_net, train_nets_vectorized, accuracy, cache_dir, use_compile, check_teacher
 
 # %% auto #0
-__all__ = ['check_set', 'EvalResult', 'Evaluator', 'format_report']
+__all__ = ['check_set', 'EvalResult', 'TrainerOptions', 'Evaluator', 'format_report']
 
 # %% ../nbs/05a_evaluate.ipynb #5bd293ce
 def check_set(
@@ -71,6 +71,17 @@ class EvalResult:
     def to_dict(self):
         return {**asdict(self), 'mean': self.mean, 'std': self.std}
 
+# %% ../nbs/05a_evaluate.ipynb #272fb62a
+@dataclass(kw_only=True)
+class TrainerOptions:
+    "Where and how an `Evaluator`'s networks train (not what: that is the protocol)."
+
+    device: str | torch.device | None = None  # where to train (default: `default_device()`)
+    width: int = 128  # ConvNet channels per layer (other architectures have fixed widths)
+    compile: bool | str = 'auto'  # compile the training step: True, False or 'auto' (see `use_compile`)
+    vectorize: bool | str = 'auto'  # train a job's networks at once (`vmap`): True, False or 'auto' (CUDA; no buffers)
+    precision: str = 'fp32'  # of the forward passes: 'fp32', 'bf16', 'fp16' or 'auto' (resolved for `device`)
+
 # %% ../nbs/05a_evaluate.ipynb #10d007e1
 class Evaluator:
     "Train `models` fresh `net`s under `protocol` on a set; test on `real.test`."
@@ -82,16 +93,15 @@ class Evaluator:
         net='ConvNet',  # the architecture, a name in `NETS`
         models=5,  # fresh networks trained per set (seeds `seed` … `seed + models - 1`)
         seed=0,  # seed of the first network; model k has seed + k
-        device=None,  # where to train (default: `default_device()`)
-        width=128,  # ConvNet channels per layer (other architectures have fixed widths)
-        compile='auto',  # compile the training step: True, False or 'auto' (see `use_compile`)
-        vectorize='auto',  # train a job's networks at once (`vmap`): True, False or 'auto' (CUDA); never with buffers
         progress=True,  # show progress bars
         split='test',  # the split tested on: 'test' for reporting, 'val' for selection
-        precision='fp32',  # of the forward passes: 'fp32', 'bf16', 'fp16' or 'auto' (resolved for `device`)
         full_models=None,  # networks for the full-data baseline (default `models`): it costs the most by far
         teacher=None,  # the network whose outputs are every batch's targets, under a protocol with teacher=True
+        options: TrainerOptions | None = None,  # where and how the networks train (None: its defaults)
+        **settings,  # `TrainerOptions` fields over `options`: device, width, compile, vectorize, precision
     ):
+        o = options_with(TrainerOptions, options, settings)
+        device, width, compile, vectorize, precision = o.device, o.width, o.compile, o.vectorize, o.precision
         self.real, self.protocol, self.net, self.models, self.seed = real, get_protocol(protocol), net, models, seed
         if models < 1:
             raise ValueError(f'models must be at least 1, got {models}')
@@ -206,7 +216,7 @@ class Evaluator:
                         self.protocol,
                         lr=lr,
                         dsa=self.dsa,
-                        seed=s,
+                        generator=s,
                         compile=compiled,
                         progress=bar,
                         precision=self.precision,

@@ -8,12 +8,13 @@ import hashlib, json, math
 from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
+from .core import options_with
 from .train import Protocol, get_protocol
 from .evaluate import Evaluator
 
 # %% auto #0
 __all__ = ['rescale', 'RobustScore', 'label_robust_score', 'augmentation_robust_score', 'with_augment', 'FairReport',
-           'random_run_key', 'set_run_key', 'fair_scores']
+           'random_run_key', 'set_run_key', 'FairOptions', 'fair_scores']
 
 # %% ../nbs/21_fair.ipynb #3b1f5afd
 def rescale(
@@ -160,27 +161,38 @@ def set_run_key(
         h.update(t.numpy().tobytes())
     return json.dumps([h.hexdigest()[:16], json.loads(random_run_key(protocol, ipc, teacher, common))])
 
+# %% ../nbs/21_fair.ipynb #edd0d660
+@dataclass(kw_only=True)
+class FairOptions:
+    "How `fair_scores` measures: the hard-label recipe, the networks and the scores' weight."
+
+    hard: str = 'dc-classic'  # the hard-label recipe without augmentation of HLR's two runs
+    models: int = 5  # networks per run: the rounds of the scores
+    full_models: int | None = None  # networks for the whole training set (default `models`; its accuracy is broadcast)
+    seed: int = 0  # seed of model 0 and random subset 0 of every run
+    net: str = 'ConvNet'  # the architecture
+    width: int = 128  # ConvNet width
+    weight: float = 0.5  # w of LRS and γ of ARS
+
 # %% ../nbs/21_fair.ipynb #aa8b70b2
 def fair_scores(
     real,  # the real data (`RealData`)
     images,  # the set's images
     labels,  # its labels: (N,) hard or (N, classes) soft logits
     own='dsa',  # the set's own recipe, a `Protocol` or its name: its labels, augmentation and teacher
-    hard='dc-classic',  # the hard-label recipe without augmentation of HLR's two runs
     teacher=None,  # the teacher network when `own` trains against one (notebook 05: `Protocol.teacher`)
     lr=None,  # the set's learned learning rate (protocols with `learned_lr`)
     full_hard=None,  # the whole training set's accuracy under `hard`, when known (else evaluated and cached)
-    models=5,  # networks per run: the rounds of the scores
-    full_models=None,  # networks for the whole training set (default `models`; its accuracy is broadcast)
-    seed=0,  # seed of model 0 and random subset 0 of every run
-    net='ConvNet',  # the architecture
-    width=128,  # ConvNet width
-    weight=0.5,  # w of LRS and γ of ARS
     progress=True,  # progress bars, one per run
     memo=None,  # a dict shared between calls: random-real runs of the same recipe, size and teacher are reused
     set_memo=None,  # a dict shared between calls: the set's runs (`set_run_key`), so an interrupted table resumes
+    options: FairOptions | None = None,  # how the scores are measured (None: DD-Ranking's defaults)
+    **settings,  # `FairOptions` fields over `options`: hard, models, full_models, seed, net, width, weight
 ) -> FairReport:
     "DD-Ranking's label- and augmentation-robust scores of a set, from the evaluator's runs (table above)."
+    o = options_with(FairOptions, options, settings)
+    hard, models, full_models, seed, net, width, weight = (
+        o.hard, o.models, o.full_models, o.seed, o.net, o.width, o.weight)
     n_cls = real.num_classes
     if len(images) % n_cls:
         raise ValueError(f'{len(images)} images do not split into {n_cls} classes of equal size')

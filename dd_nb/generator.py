@@ -374,7 +374,7 @@ def real_classifier(
         if recipe_key(saved) == recipe_key(cfg):
             m.load_state_dict(t)
             return m.eval().requires_grad_(False)
-    train_net(m, real.train.images, real.train.labels, proto, dsa=DSA(real.dsa_strategy), seed=seed)
+    train_net(m, real.train.images, real.train.labels, proto, dsa=DSA(real.dsa_strategy), generator=seed)
     save_tensors(path, dict(m.state_dict()), 'classifier', cfg, test_accuracy=accuracy(m, real.test))
     return m.eval().requires_grad_(False)
 

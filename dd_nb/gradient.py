@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from collections import defaultdict
 import torch, torch.nn.functional as F
-from .core import prefer_channels_last
+from .core import prefer_channels_last, options_with
 from .matcher import Matcher, grad_distance, depth_mask, MethodOptions, FiexOptions, MethodSpec, METHODS
 from .nets import get_net
 from .augment import DSA
@@ -16,7 +16,7 @@ from .train import Protocol, train_net
 from .parallel import row_slice, all_sum, is_distributed
 
 # %% auto #0
-__all__ = ['LOOPS', 'get_loops', 'GradientMatcher', 'GradientOptions', 'gradient_matcher']
+__all__ = ['LOOPS', 'get_loops', 'GradientMatchOptions', 'GradientMatcher', 'GradientOptions', 'gradient_matcher']
 
 # %% ../nbs/08_gradient.ipynb #94975ec1
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
@@ -32,40 +32,44 @@ def get_loops(
         )
     return LOOPS[ipc]
 
+# %% ../nbs/08_gradient.ipynb #ee8ce6a9
+@dataclass(kw_only=True)
+class GradientMatchOptions:
+    "The gradient matcher's settings, with DSA's defaults (`GradientOptions` holds a preset's values)."
+
+    dsa: bool = True  # siamese DSA augmentation of real and synthetic batches (DSA); False: none (DC)
+    metric: str = 'ours'  # gradient distance, as `grad_distance` names it: 'ours', 'mse', 'cos' or 'idc'
+    net: str = 'ConvNet'  # the agent network, a `NETS` name; a fresh one every iteration
+    width: int = 128  # its width (ConvNet channels)
+    outer_loop: int | None = None  # matching steps per iteration (None: by IPC, `get_loops`)
+    inner_loop: int | None = None  # epochs the network trains on the synthetic set between them (None: by IPC)
+    batch_real: int = 256  # real images per class in each matching step (at most the smallest class)
+    lr_net: float = 0.01  # learning rate of that inner training (plain SGD)
+    batch_train: int = 256  # its batch size
+    strategy: str | None = None  # DSA strategy string, e.g. 'color_crop_cutout_flip_scale_rotate' (None: the dataset's)
+    alpha: float | None = None  # PAD's FIEM: the first α fraction of the parameters left out (not with a mask)
+
 # %% ../nbs/08_gradient.ipynb #c194b41b
 class GradientMatcher(Matcher):
     "DC / DSA gradient matching (per-class gradients of a fresh ConvNet trained between outer steps)."
 
     def __init__(
         self,
-        dsa=True,  # siamese DSA augmentation of real and synthetic batches (DSA); False: none (DC)
-        metric='ours',  # gradient distance, as `grad_distance` names it: 'ours', 'mse', 'cos' or 'idc'
-        net='ConvNet',  # the agent network, a `NETS` name; a fresh one every iteration
-        width=128,  # its width (ConvNet channels)
-        outer_loop=None,  # matching steps per iteration (None: by IPC, `get_loops`)
-        inner_loop=None,  # epochs the network trains on the synthetic set between them (None: by IPC)
-        batch_real=256,  # real images per class in each matching step (at most the smallest class)
-        lr_net=0.01,  # learning rate of that inner training (plain SGD)
-        batch_train=256,  # its batch size
-        strategy=None,  # DSA strategy string such as 'color_crop_cutout_flip_scale_rotate' (None: the dataset's)
+        options: GradientMatchOptions | None = None,  # the settings (None: DSA's defaults); or give fields as keywords
         mask=None,  # flat boolean mask over the network's parameters that the distance keeps (not with `alpha`)
-        alpha=None,  # PAD's FIEM: leave the first α fraction of the parameters out of the distance (not with `mask`)
         seed=0,  # seed of the matcher's own RNG
         device=None,  # where the matching runs (None: `default_device()`)
         compile='auto',  # `torch.compile` the first-order passes: True, False or 'auto' (see `use_compile`)
+        **settings,  # `GradientMatchOptions` fields over `options`
     ):
         super().__init__(seed, device, compile)
-        self.name = 'dsa' if dsa else 'dc'
-        self.dsa, self.metric, self.net_name, self.width = dsa, metric, net, width
-        self.outer_loop, self.inner_loop, self.batch_real, self.lr_net, self.batch_train = (
-            outer_loop,
-            inner_loop,
-            batch_real,
-            lr_net,
-            batch_train,
-        )
-        self.strategy, self.mask, self.alpha = strategy, mask, alpha
-        if mask is not None and alpha is not None:
+        o = self.options = options_with(GradientMatchOptions, options, settings)
+        self.name = 'dsa' if o.dsa else 'dc'
+        self.dsa, self.metric, self.net_name, self.width = o.dsa, o.metric, o.net, o.width
+        self.outer_loop, self.inner_loop, self.batch_real = o.outer_loop, o.inner_loop, o.batch_real
+        self.lr_net, self.batch_train = o.lr_net, o.batch_train
+        self.strategy, self.mask, self.alpha = o.strategy, mask, o.alpha
+        if mask is not None and o.alpha is not None:
             raise ValueError(
                 'give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both'
             )
@@ -191,13 +195,8 @@ def gradient_matcher(
 ) -> GradientMatcher:
     "The `GradientMatcher` of a DC or DSA setting."
     return GradientMatcher(
-        dsa=dsa,
-        metric=o.metric,
-        batch_real=o.batch_real,
-        outer_loop=o.outer_loop,
-        inner_loop=o.inner_loop,
-        alpha=o.alpha,
-        **common,
+        dsa=dsa, metric=o.metric, batch_real=o.batch_real, outer_loop=o.outer_loop, inner_loop=o.inner_loop,
+        alpha=o.alpha, net=common['net'], width=common['width'], seed=common['seed'], device=common['device'],
     )
 
 # %% ../nbs/08_gradient.ipynb #f58016ad

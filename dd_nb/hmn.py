@@ -5,12 +5,12 @@
 # %% ../nbs/19_hmn.ipynb #b704df5a
 from __future__ import annotations
 import math, copy, dataclasses, hashlib
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
-from .core import atomic_path
+from .core import atomic_path, options_with
 from .param import Parameterization, ParamSpec, PARAMS
 from .methods import build, method_settings, preset_file
 from .gradient import get_loops
@@ -22,9 +22,9 @@ from .nets import get_net
 from .augment import DSA
 
 # %% auto #0
-__all__ = ['HMN_METHODS', 'HMN_SETTINGS', 'PRUNE_STATE', 'HMNShape', 'HMN', 'warm_start', 'hmn_lr_net', 'build_hmn', 'aum_scores',
-           'prune_k', 'double_ended', 'choose_beta', 'state_fingerprint', 'aum_plot', 'tier_plot', 'storage_plot',
-           'hmn_build']
+__all__ = ['HMN_METHODS', 'HMN_SETTINGS', 'PRUNE_STATE', 'HMNShape', 'HMN', 'warm_start', 'hmn_lr_net', 'HMNOptions', 'build_hmn',
+           'aum_scores', 'prune_k', 'double_ended', 'choose_beta', 'state_fingerprint', 'aum_plot', 'tier_plot',
+           'storage_plot', 'hmn_build']
 
 # %% ../nbs/19_hmn.ipynb #c8670c79
 @dataclass
@@ -259,17 +259,24 @@ def hmn_lr_net(
 # %% ../nbs/19_hmn.ipynb #fcd188ef
 # the methods HMN's container distils with (its paper: DSA with IDC's distance), and the container's own settings
 HMN_METHODS = ('dsa', 'dc')
-HMN_SETTINGS = (
-    'beta_grid',
-    'beta_models',
-    'lr_memory',
-    'lr_net',
-    'over_budget',
-    'prune',
-    'prune_protocol',
-    'shape',
-    'warm_steps',
-)
+
+
+@dataclass(kw_only=True)
+class HMNOptions:
+    "The HMN container's own settings: its size over the budget, its learning rates, its warm start and its pruning."
+
+    over_budget: float = 0.1  # how far the container may exceed the budget before pruning (0.1: 10 % more floats)
+    shape: HMNShape | dict | None = None  # an `HMNShape` or a dict of its fields (default: `HMNShape.default`)
+    warm_steps: int = 300  # `warm_start` steps towards real images (0: none)
+    lr_memory: float = 0.01  # SGD learning rate of the memories
+    lr_net: float | None = None  # SGD learning rate of the extractors and the decoder (None: `hmn_lr_net(ipc)`)
+    beta_grid: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)  # the pruning β tried on the validation split
+    beta_models: int = 2  # networks trained per β
+    prune_protocol: str = 'dsa'  # training recipe of the AUM network and of the β evaluation
+    prune: bool = True  # prune into the budget in `finalize` (False: keep the over-budget container)
+
+
+HMN_SETTINGS = tuple(f.name for f in fields(HMNOptions))
 
 
 def build_hmn(
@@ -278,25 +285,19 @@ def build_hmn(
     seed=0,  # seed of the container, its warm start, the matcher's networks and the pruning
     iterations=None,  # distillation iterations (None: the preset's)
     device=None,  # where to run (default: CUDA when present)
-    over_budget=0.1,  # how far the container may exceed the budget before pruning (0.1: 10 % more floats)
-    shape=None,  # an `HMNShape` or a dict of its fields (default: `HMNShape.default(real, ipc)`)
-    warm_steps=300,  # `warm_start` steps towards real images (0: none)
-    lr_memory=0.01,  # SGD learning rate of the memories
-    lr_net=None,  # SGD learning rate of the extractors and the decoder (None: `hmn_lr_net(ipc)`)
-    beta_grid=(0.0, 0.25, 0.5, 0.75, 1.0),  # the pruning β tried on the validation split
-    beta_models=2,  # networks trained per β
-    prune_protocol='dsa',  # training recipe of the AUM network and of the β evaluation
-    prune=True,  # prune into the budget in `finalize` (False: keep the over-budget container)
     method='dsa',  # the gradient-matching method: one of `HMN_METHODS`
-    **overrides,
+    options: HMNOptions | None = None,  # the container's settings (None: its defaults)
+    **settings,  # `HMNOptions` fields over `options`, and the method's settings over its preset
 ):
     """(HMN, matcher, iterations, config): the over-budget container and DSA gradient matching with the IDC distance.
     `HMN.finalize` (called by `dd_nb_distill` after distillation) then prunes it into the budget with β chosen on
     validation."""
-    if isinstance(shape, dict):
-        shape = HMNShape(**shape)
-    if lr_net is None:
-        lr_net = hmn_lr_net(ipc)
+    opt = options_with(HMNOptions, options, {k: v for k, v in settings.items() if k in HMN_SETTINGS})
+    overrides = {k: v for k, v in settings.items() if k not in HMN_SETTINGS}
+    shape = HMNShape(**opt.shape) if isinstance(opt.shape, dict) else opt.shape
+    lr_net = hmn_lr_net(ipc) if opt.lr_net is None else opt.lr_net
+    over_budget, warm_steps, lr_memory, prune = opt.over_budget, opt.warm_steps, opt.lr_memory, opt.prune
+    beta_grid, beta_models, prune_protocol = opt.beta_grid, opt.beta_models, opt.prune_protocol
     o, i = get_loops(ipc) if ipc in (1, 10, 20, 30, 40, 50) else (10, 50)
     over = dict(metric='idc', outer_loop=o, inner_loop=i, **overrides)
     if method not in HMN_METHODS:
@@ -348,7 +349,7 @@ def aum_scores(
     m = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed)
     cb = AUMCallback(len(x))
     dsa = DSA(real.dsa_strategy)
-    train_net(m, x.detach(), y, p, dsa=dsa, seed=seed, compile=False, progress=progress, callbacks=[cb])
+    train_net(m, x.detach(), y, p, dsa=dsa, generator=seed, compile=False, progress=progress, callbacks=[cb])
     return cb.scores
 
 # %% ../nbs/19_hmn.ipynb #a4aae7e1

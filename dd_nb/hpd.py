@@ -5,10 +5,10 @@
 # %% ../nbs/18_hpd.ipynb #ea2c91ab
 from __future__ import annotations
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
-from .core import check_choice
+from .core import check_choice, options_with
 from .generator import LayeredGenerator, real_classifier, cached_generator
 from .glad import GanLatents, build_glad
 from .distill import Distiller, Callback
@@ -18,8 +18,8 @@ from .methods import preset_file
 from .param import ParamSpec, ParamRun, PARAMS
 
 # %% auto #0
-__all__ = ['SEARCH', 'cam_layer', 'cam_features', 'CamDistance', 'gradcam_torch', 'SpaceResult', 'HPD', 'hpd_paper_preset',
-           'hpd_plot', 'stage_strip', 'run_hpd']
+__all__ = ['SEARCH', 'cam_layer', 'cam_features', 'CamDistance', 'gradcam_torch', 'SpaceResult', 'HPDOptions', 'HPD',
+           'hpd_paper_preset', 'hpd_plot', 'stage_strip', 'run_hpd']
 
 # %% ../nbs/18_hpd.ipynb #d3d52654
 _POOLS = (nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Identity)
@@ -174,6 +174,23 @@ class _KeepBest(Callback):
                 None if p.lr is None else float(p.lr.detach()),
             )
 
+# %% ../nbs/18_hpd.ipynb #f9a39b9f
+@dataclass(kw_only=True)
+class HPDOptions:
+    "H-PD's own settings: the search basis, the spaces walked, the latents' start and the validation pick."
+
+    search: str = 'cam'  # what picks each space's kept iterate: 'cam' distance, matcher 'loss', or 'none' (the last)
+    start_stage: int = 0  # the generator stage of the first space
+    stages_per_space: int = 1  # generator stages from one space to the next (at least 1)
+    steps_per_space: int | None = None  # distillation iterations per space (None: the preset's, split over the spaces)
+    init: str = 'average'  # how the latents start: 'average' (mean of `n_avg` draws) or 'random'
+    n_avg: int = 1000  # noise draws averaged per latent with init='average'
+    eval_models: int = 2  # networks trained on each space's kept set to score it on the val split
+    eval_protocol: str | None = None  # their training protocol (None: the method's)
+    per_class: bool = False  # CAM distance between per-class means (True) or whole-set means
+    classifier_epochs: int = 100  # training epochs of the default classifier
+    generator_steps: int | None = None  # training steps of the default generator (None: `GENERATOR_STEPS`)
+
 # %% ../nbs/18_hpd.ipynb #78d0a2ad
 SEARCH = ['cam', 'loss', 'none']
 
@@ -188,71 +205,47 @@ class HPD:
         ipc=1,  # images per class
         generator: LayeredGenerator | None = None,  # a trained `LayeredGenerator` (None: the cached one for `real`)
         classifier: nn.Module | None = None,  # the classifier of the CAM distance (None: the cached `real_classifier`)
-        search='cam',  # what picks each space's kept iterate: 'cam' distance, matcher 'loss', or 'none' (the last)
-        start_stage=0,  # the generator stage of the first space
-        stages_per_space=1,  # generator stages from one space to the next (at least 1)
-        steps_per_space=None,  # distillation iterations per space (None: the preset's iterations split over the spaces)
-        init='average',  # how the latents start: 'average' (mean of `n_avg` draws) or 'random'
-        n_avg=1000,  # noise draws averaged per latent with init='average'
-        eval_models=2,  # networks trained on each space's kept set to score it on the val split
-        eval_protocol=None,  # their training protocol (None: the method's)
-        per_class=False,  # CAM distance between per-class means (True) or whole-set means
-        classifier_epochs=100,  # training epochs of the default classifier
-        generator_steps=None,  # training steps of the default generator (None: `GENERATOR_STEPS`)
         seed=0,  # seed of the latents, the matcher's networks, the distillation and the evaluation
         device=None,  # where to run (default: CUDA when present)
         progress=True,  # progress bars
-        **overrides,  # the method's settings over its preset (passed to `build_glad`)
+        options: HPDOptions | None = None,  # H-PD's own settings (None: the paper's)
+        **settings,  # `HPDOptions` fields over `options`, and the method's settings over its preset (to `build_glad`)
     ):
-        check_choice('search basis', search, SEARCH)
-        self.real, self.method, self.ipc, self.search, self.seed, self.progress = (
-            real,
-            method,
-            ipc,
-            search,
-            seed,
-            progress,
-        )
+        mine = {f.name for f in fields(HPDOptions)}
+        o = self.options = options_with(HPDOptions, options, {k: v for k, v in settings.items() if k in mine})
+        overrides = {k: v for k, v in settings.items() if k not in mine}
+        check_choice('search basis', o.search, SEARCH)
+        self.real, self.method, self.ipc, self.search = real, method, ipc, o.search
+        self.seed, self.progress = seed, progress
         from dd_nb.glad import GENERATOR_STEPS
 
         self.G = (
             generator
             if generator is not None
-            else cached_generator(real, steps=generator_steps or GENERATOR_STEPS, device=device)
+            else cached_generator(real, steps=o.generator_steps or GENERATOR_STEPS, device=device)
         )
-        if stages_per_space < 1:
+        if o.stages_per_space < 1:
             raise ValueError('stages_per_space must be at least 1')
-        self.spaces = list(range(start_stage, self.G.num_stages, stages_per_space))
+        self.spaces = list(range(o.start_stage, self.G.num_stages, o.stages_per_space))
         if not self.spaces:
-            raise ValueError(f'start_stage {start_stage} leaves no space below the image ({self.G.num_stages} stages)')
-        self.stages_per_space, self.eval_models = stages_per_space, eval_models
-        self.eval_protocol = eval_protocol or METHODS[method].protocol
+            raise ValueError(
+                f'start_stage {o.start_stage} leaves no space below the image ({self.G.num_stages} stages)'
+            )
+        self.stages_per_space, self.eval_models = o.stages_per_space, o.eval_models
+        self.eval_protocol = o.eval_protocol or METHODS[method].protocol
         self.classifier = (
-            classifier if classifier is not None else real_classifier(real, epochs=classifier_epochs, device=device)
+            classifier if classifier is not None else real_classifier(real, epochs=o.classifier_epochs, device=device)
         )
-        self.distance = CamDistance(self.classifier, real, per_class=per_class)
+        self.distance = CamDistance(self.classifier, real, per_class=o.per_class)
         self.param, self.matcher, its, self.config = build_glad(
-            method,
-            real,
-            ipc,
-            stage=self.spaces[0],
-            generator=self.G,
-            seed=seed,
-            init=init,
-            n_avg=n_avg,
-            device=device,
-            **overrides,
+            method, real, ipc, stage=self.spaces[0], generator=self.G, seed=seed, init=o.init, n_avg=o.n_avg,
+            device=device, **overrides,
         )
-        self.steps = steps_per_space or max(1, its // len(self.spaces))
+        self.steps = o.steps_per_space or max(1, its // len(self.spaces))
         self.config.update(
-            param='hpd',
-            search=search,
-            spaces=self.spaces,
-            stages_per_space=stages_per_space,
-            steps_per_space=self.steps,
-            eval_models=eval_models,
-            eval_protocol=self.eval_protocol,
-            per_class=per_class,
+            param='hpd', search=o.search, spaces=self.spaces, stages_per_space=o.stages_per_space,
+            steps_per_space=self.steps, eval_models=o.eval_models, eval_protocol=self.eval_protocol,
+            per_class=o.per_class,
         )
         self.results: list[SpaceResult] = []
 

@@ -22,7 +22,7 @@ from .methods import build, method_teacher, preset
 from .fair import fair_scores, random_run_key, set_run_key
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'NOT_IDENTITY', 'QUICK', 'SOFT_STATIC', 'SOFT_STATIC_RUN', 'FAIR_WIDTH', 'check_positive',
+__all__ = ['RUN_FILES', 'NOT_IDENTITY', 'LATER_FIELDS', 'QUICK', 'SOFT_STATIC', 'SOFT_STATIC_RUN', 'FAIR_WIDTH', 'check_positive',
            'check_out_path', 'check_run_folder', 'claim_out', 'field_docs', 'RunConfig', 'parse_overrides',
            'say_result', 'distil', 'save_run', 'fair_summary', 'fair_memos', 'evaluate_run', 'run', 'EvalConfig',
            'evaluate']
@@ -169,6 +169,7 @@ class RunConfig:
     models: int = 5  # fresh networks per number
     full_models: int | None = None  # networks for the full-data baseline, the costliest number (default: models)
     archs: tuple = ('ConvNet',)  # networks the set is evaluated on (the first is the headline)
+    eval_split: str = 'test'  # the split the networks are tested on: 'test' (reporting) or 'val' (a selection)
     fair: bool = False  # also DD-Ranking's label- and augmentation-robust scores (LRS, ARS)
     no_eval: bool = False  # skip the evaluation
     no_full: bool = False  # skip the full-data baseline
@@ -186,6 +187,7 @@ class RunConfig:
 
 # %% ../nbs/85_run.ipynb #7786ed45
 NOT_IDENTITY = ('out', 'checkpoint_every', 'checkpoint_minutes', 'quiet')  # fields that never change a run's numbers
+LATER_FIELDS = ('eval_split',)  # fields added after results were stored: in a key only when not at their default
 QUICK = dict(iterations=1, protocol='fast', models=1)  # `quick`: a smoke run of the whole pipeline, not a result
 
 # %% ../nbs/85_run.ipynb #5f829398
@@ -331,6 +333,9 @@ def check(self: RunConfig) -> RunConfig:
     c.archs = tuple(check_choice('network', a, NETS) for a in c.archs)
     if c.fair and c.no_eval:
         raise ValueError('the fair scores are an evaluation: drop --no-eval')
+    check_choice('eval_split', c.eval_split, ('test', 'val'))
+    if c.fair and c.eval_split != 'test':
+        raise ValueError('the fair scores are reported on the test split: drop eval_split or fair')
     if c.eval_seed is not None and (not isinstance(c.eval_seed, int) or c.eval_seed < 0):
         raise ValueError(f'--eval-seed must be a whole number of 0 or more, got {c.eval_seed!r}')
     check_out_path(c.out)
@@ -339,8 +344,11 @@ def check(self: RunConfig) -> RunConfig:
 # %% ../nbs/85_run.ipynb #b44e03a5
 @patch
 def key(self: RunConfig) -> str:
-    "16 hex digits naming the run: a digest of its checked settings without `NOT_IDENTITY`."
-    ident = {k: v for k, v in self.check().to_dict().items() if k not in NOT_IDENTITY}
+    """16 hex digits naming the run: a digest of its checked settings without `NOT_IDENTITY`, and without the
+    `LATER_FIELDS` at their default (so the runs stored before such a field existed keep their keys)."""
+    fresh = RunConfig()
+    ident = {k: v for k, v in self.check().to_dict().items()
+             if k not in NOT_IDENTITY and not (k in LATER_FIELDS and v == getattr(fresh, k))}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
 
 # %% ../nbs/85_run.ipynb #a7a3ac92
@@ -461,7 +469,7 @@ def evaluate_run(
         teacher = method_teacher(cfg.method, real, ds.manifest['config'])
     ev = Evaluator(
         real, cfg.recipe, cfg.archs[0], models=cfg.models, seed=cfg.evaluation_seed, progress=not cfg.quiet,
-        precision=cfg.precision, full_models=cfg.full_models, teacher=teacher,
+        precision=cfg.precision, full_models=cfg.full_models, teacher=teacher, split=cfg.eval_split,
     )
     said = say_result(cfg.ipc) if is_main() else None
     rep = ev.report(

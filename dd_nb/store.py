@@ -14,7 +14,7 @@ from .run import SOFT_STATIC_RUN
 
 # %% auto #0
 __all__ = ['STORE_FILE', 'EXPORT_FILE', 'COLUMNS', 'JSON_COLUMNS', 'TABLE_KEYS', 'FAIR_RUNS', 'seal', 'machine_facts', 'Store',
-           'table_lines', 'results_table', 'results_figure', 'budget_figure']
+           'row_accuracy', 'setting', 'line_name', 'table_lines', 'results_table', 'results_figure', 'budget_figure']
 
 # %% ../nbs/86_store.ipynb #1d4a27c9
 STORE_FILE, EXPORT_FILE = 'store.sqlite', 'results.jsonl'  # in a study folder
@@ -168,31 +168,63 @@ def load_export(
             refused.append((i, str(e)))
     return refused
 
+# %% ../nbs/86_store.ipynb #b4b02c86
+@patch(cls_method=True)
+def from_export(
+    cls: Store,
+    path,  # a .jsonl export (a committed study's results)
+) -> Store:
+    "An in-memory store of an export, to read committed results without a study folder; a damaged line is an error."
+    store = cls(':memory:')
+    refused = store.load_export(path)
+    if refused:
+        line, why = refused[0]
+        raise ValueError(f'{path}, line {line}: {why} ({len(refused)} damaged line(s))')
+    return store
+
 # %% ../nbs/86_store.ipynb #858965f4
 def _accs(
     row: dict,  # a store row
     kind: str,  # 'set', 'random' or 'full' (on `arch`), or the name of a fair-score run ('set, hard labels')
     arch=None,  # the network (default: the run's headline network)
 ):
-    "The per-network accuracies (fractions) of `kind` in a row, or None when it did not measure it."
+    """The measurement of `kind` in a row: `{'accs': per-network accuracies (fractions)}`, or, for results migrated
+    from files that kept only a summary, `{'mean', 'std', 'n'}` (over `n` networks); None when it was not measured."""
     res = row['result']
     if kind in ('set', 'random', 'full'):
-        got = res['archs'][arch or next(iter(res['archs']))].get(kind)
-    else:
-        got = res.get('fair', {}).get('runs', {}).get(kind)
-    return None if got is None else got['accs']
+        return res['archs'][arch or next(iter(res['archs']))].get(kind)
+    return res.get('fair', {}).get('runs', {}).get(kind)
+
+# %% ../nbs/86_store.ipynb #10ffdd5e
+def _mean(got: dict) -> float:
+    "The mean accuracy (fraction) of one measurement (`_accs`): over its networks, or as a migrated summary kept it."
+    return statistics.mean(got['accs']) if 'accs' in got else got['mean']
+
+# %% ../nbs/86_store.ipynb #8bab3291
+def row_accuracy(
+    row: dict,  # a store row
+    kind: str = 'set',  # 'set', 'random', 'full', or the name of a fair-score run
+    arch=None,  # the network (default: the run's headline network)
+):
+    "The mean accuracy (fraction) of `kind` in a row over its networks, or None when the run did not measure it."
+    got = _accs(row, kind, arch)
+    return None if got is None else _mean(got)
 
 # %% ../nbs/86_store.ipynb #464fcff8
 def _cell(rows, kind='set', arch=None) -> tuple:
     """(mean, std, text) in % of a group of runs: over seeds (sample std of each seed's mean over its networks), or,
     for a lone seed, over its networks (`np.std`, as the evaluator reports it); runs repeated alike count once (the
     same random subsets beside every seed of a set)."""
-    accs = list({tuple(a): a for a in (_accs(r, kind, arch) for r in rows) if a is not None}.values())
-    if not accs:
+    got = [g for g in (_accs(r, kind, arch) for r in rows) if g is not None]
+    got = list({json.dumps(g.get('accs') or [g['mean'], g['std']]): g for g in got}.values())
+    if not got:
         return None, None, '–'
-    vals = accs[0] if len(accs) == 1 else [statistics.mean(a) for a in accs]
-    spread = statistics.pstdev if len(accs) == 1 else statistics.stdev
-    m, s = 100 * statistics.mean(vals), 100 * spread(vals)
+    means = [_mean(g) for g in got]
+    if len(got) > 1:
+        m, s = statistics.mean(means), statistics.stdev(means)
+    else:
+        m, s = means[0], statistics.pstdev(got[0]['accs']) if 'accs' in got[0] else got[0]['std']
+    m, s = 100 * m, 100 * s
     return m, s, f'{m:.2f} ± {s:.2f}'
 
 # %% ../nbs/86_store.ipynb #354e0359
@@ -203,7 +235,29 @@ FAIR_RUNS = {'hard labels, no aug %': 'set, hard labels', 'soft labels, dsa %': 
 def _order(k: dict) -> tuple:
     "A table line's place: dataset, IPC, method, parameterization, recipe, networks, iterations (numbers as numbers)."
     return (str(k['dataset']), k['ipc'] or 0, str(k['method']), str(k['param'] or ''), str(k['protocol']),
-            k['models'] or 0, k['iterations'] or 0)
+            k['models'] or 0, k['iterations'] or 0, k.get('setting', ''))
+
+# %% ../nbs/86_store.ipynb #2c079a20
+def setting(
+    config: dict,  # a run's config (`RunConfig.to_dict`)
+) -> str:
+    """What a run sets beyond its method's preset, as its table line names it: its image learning rate and
+    overrides as `k=v`, its precision unless fp32, and the split it was tested on unless the test split."""
+    over = {**({'lr_img': config['lr_img']} if config.get('lr_img') is not None else {}),
+            **(config.get('overrides') or {})}
+    parts = [f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}' for k, v in sorted(over.items())]
+    if config.get('precision') not in (None, 'fp32'):
+        parts.append(config['precision'])
+    split = config.get('eval_split', 'test')
+    return ' '.join(parts + ([f'on {split}'] if split != 'test' else []))
+
+# %% ../nbs/86_store.ipynb #2e01af2b
+def line_name(
+    line: dict,  # a table line (`table_lines`)
+) -> str:
+    "How a table or figure names a line: its method, after its parameterization unless pixels, then its setting."
+    name = line['method'] if line['param'] in (None, 'pixels') else f"{line['param']}-{line['method']}"
+    return f"{name} ({line['setting']})" if line.get('setting') else name
 
 # %% ../nbs/86_store.ipynb #9bfed881
 def table_lines(
@@ -217,10 +271,10 @@ def table_lines(
         c = r['config']
         name = lambda f: c.get(f)['name'] if isinstance(c.get(f), dict) else c.get(f)  # a protocol given as a table
         k = tuple(name(f) if f != 'iterations' else r['result'].get('iterations') for f in TABLE_KEYS)
-        groups.setdefault(k, []).append(r)
+        groups.setdefault((*k, setting(c)), []).append(r)
     lines = []
-    for k, rs in sorted(groups.items(), key=lambda kv: _order(dict(zip(TABLE_KEYS, kv[0])))):
-        line = dict(zip(TABLE_KEYS, k), seeds=sorted(r['config']['seed'] for r in rs))
+    for k, rs in sorted(groups.items(), key=lambda kv: _order(dict(zip((*TABLE_KEYS, 'setting'), kv[0])))):
+        line = dict(zip((*TABLE_KEYS, 'setting'), k), seeds=sorted(r['config']['seed'] for r in rs))
         for kind in ('set', 'random'):
             line[kind] = _cell(rs, kind)
         if any(_accs(r, 'full') is not None for r in rs):
@@ -257,21 +311,22 @@ def results_table(
     if fmt not in ('md', 'csv'):
         raise ValueError(f"unknown table format {fmt!r}; choose one of: md, csv")
     lines = table_lines(rows)
-    paper = {(p['dataset'], p['method'], p['ipc']): p['accuracy'] for p in published}
     for ln in lines:
-        got = paper.get((ln['dataset'], ln['method'], ln['ipc'])) if ln['param'] in (None, 'pixels') else None
-        if got is not None:
-            ln['published %'] = (None, None, got)
-    shown = (*TABLE_KEYS, 'seeds', 'set', 'random')
+        same = [p['accuracy'] for p in published if (p['dataset'], p['method'], p['ipc']) ==
+                (ln['dataset'], ln['method'], ln['ipc']) and p.get('protocol', ln['protocol']) == ln['protocol']]
+        if same and ln['param'] in (None, 'pixels'):
+            ln['published %'] = (None, None, same[0])
+    shown = (*TABLE_KEYS, 'setting', 'seeds', 'set', 'random')
     extra = [k for k in dict.fromkeys(k for ln in lines for k in ln) if k not in shown]
     head = ['dataset', 'ipc', 'method', 'iterations', 'protocol × networks', 'seeds', 'set %', 'random real %', *extra]
     body = []
     for ln in lines:
-        name = ln['method'] if ln['param'] in (None, 'pixels') else f"{ln['param']}-{ln['method']}"
+        name = line_name(ln)
         lone = f" (± over {ln['models']} networks)" if len(ln['seeds']) == 1 else ''
         seeds = ','.join(map(str, ln['seeds'])) + lone
         cells = [ln.get(k, (None, None, '–')) for k in ('set', 'random', *extra)]
-        fixed = [ln['dataset'], ln['ipc'], name, ln['iterations'], f"{ln['protocol']} × {ln['models']}", seeds]
+        its = '–' if ln['iterations'] is None else ln['iterations']
+        fixed = [ln['dataset'], ln['ipc'], name, its, f"{ln['protocol']} × {ln['models']}", seeds]
         body.append((fixed, cells))
     if fmt == 'csv':
         buf = io.StringIO()
@@ -298,7 +353,7 @@ def results_figure(
     for ax, (ds, ipc) in zip(axes[0], panels):
         mine = [ln for ln in lines if (ln['dataset'], ln['ipc']) == (ds, ipc)]
         x = np.arange(len(mine))
-        names = [ln['method'] if ln['param'] in (None, 'pixels') else f"{ln['param']}-{ln['method']}" for ln in mine]
+        names = [line_name(ln) for ln in mine]
         for off, kind, color in ((-0.2, 'set', 'C0'), (0.2, 'random', '0.7')):
             m = [ln[kind][0] or 0 for ln in mine]
             s = [ln[kind][1] or 0 for ln in mine]
@@ -336,7 +391,7 @@ def budget_figure(
             mine = [r for r in runs if panel(r) == (ds, ipc) and r['config']['method'] == method]
             if not mine:
                 continue
-            acc = lambda r: 100 * statistics.mean(_accs(r, 'set'))
+            acc = lambda r: 100 * _mean(_accs(r, 'set'))
             its = sorted({its_of(r) for r in mine})
             means = [statistics.mean(acc(r) for r in mine if its_of(r) == i) for i in its]
             ax.scatter([its_of(r) for r in mine], [acc(r) for r in mine], s=12, color=f'C{k}', alpha=0.6)

@@ -81,9 +81,11 @@ def load(
 def cell_name(
     values: dict,  # {axis: value} of the cell
 ) -> str:
-    "The folder name of a cell: its axes' values (`ipc1`, `s0`, `200it`; `pixels` left out; other axes as given)."
-    forms = {'ipc': 'ipc{}', 'seed': 's{}', 'iterations': '{}it'}
-    parts = [forms.get(k, '{}').format(v) for k, v in values.items() if v != 'pixels']
+    """The folder name of a cell: its axes' values (`ipc1`, `s0`, `200it`, `lr10`, a table as `k=v+k=v`; `pixels`
+    and an empty table left out; other axes as given)."""
+    forms = {'ipc': 'ipc{}', 'seed': 's{}', 'iterations': '{}it', 'lr_img': 'lr{:g}'}
+    parts = ['+'.join(f'{a}={b}' for a, b in v.items()) if isinstance(v, dict) else forms.get(k, '{}').format(v)
+             for k, v in values.items() if v not in ('pixels', {})]
     return re.sub(r'[^A-Za-z0-9_.=+-]+', '_', '-'.join(parts)).strip('._') or 'cell'
 
 # %% ../nbs/87_study.ipynb #ff085162

@@ -135,10 +135,9 @@ def train_net(
     protocol,  # a `Protocol` or its name
     lr=None,  # the set's learned learning rate (used when the protocol has `learned_lr`)
     dsa: DSA | None = None,  # the augmentation applied when the protocol augments
-    seed=0,  # seed of the data order and augmentation (unless `generator` is given)
     compile='auto',  # compile the step: True, False or 'auto' (see `use_compile`)
     progress=None,  # a tqdm bar advanced once per epoch
-    generator=None,  # a torch.Generator for the data order and augmentation
+    generator=0,  # the data order and augmentation's `torch.Generator`, or the seed of a fresh one
     callbacks=(),  # `TrainCallback`s
     precision='fp32',  # the forward passes' precision: fp32, bf16, fp16 or auto (notebook 00a)
     teacher=None,  # the network whose outputs on each (augmented) batch are the targets (protocols with `teacher`)
@@ -152,7 +151,7 @@ def train_net(
     if teacher is not None:
         teacher.eval()
     lr0 = float(lr) if (p.learned_lr and lr is not None) else p.lr
-    g = generator if generator is not None else torch.Generator().manual_seed(seed)
+    g = generator if isinstance(generator, torch.Generator) else torch.Generator().manual_seed(generator)
     n, bs = len(images), min(p.batch, len(images))
     steps = p.epochs * -(-n // bs)
     compiled = use_compile(compile, device, steps)

@@ -4,18 +4,19 @@
 
 # %% ../nbs/10_trajectory.ipynb #0e3706d2
 from __future__ import annotations
-import contextlib, shutil
+import contextlib, dataclasses, shutil
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 from tqdm.auto import tqdm
-from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key
+from .core import save_tensors, load_tensors, cached_by_recipe, recipe_key, options_with
 from .parallel import shard, gather, is_main
 from .nets import get_net, flat_params
 from .augment import DSA
 from .train import Protocol, train_net
 
 # %% auto #0
-__all__ = ['ExpertBuffer']
+__all__ = ['ExpertRecipe', 'ExpertBuffer']
 
 # %% ../nbs/10_trajectory.ipynb #123354ca
 def _scheduler_config(s):
@@ -24,6 +25,21 @@ def _scheduler_config(s):
     if s is None:
         return None
     return s.config() if hasattr(s, 'config') else getattr(s, 'name', type(s).__name__)
+
+# %% ../nbs/10_trajectory.ipynb #7005a39c
+@dataclass(kw_only=True)
+class ExpertRecipe:
+    "How `ExpertBuffer.record` trains its experts (the official recipe: plain SGD, DSA on the real batches)."
+
+    n_experts: int = 5  # expert trajectories
+    epochs: int = 12  # epochs each is trained (`epochs + 1` snapshots)
+    net: str = 'ConvNet'  # their network
+    width: int = 128  # its width (ConvNet channels)
+    lr: float = 0.01  # learning rate (no momentum, no weight decay, constant)
+    batch: int = 256  # batch size
+    dsa: bool = True  # DSA augmentation of their batches
+    seed: int = 0  # expert e starts from seed + e and draws its batches from it
+    precision: str = 'fp32'  # the forward passes' precision: fp32, bf16, fp16 or auto
 
 # %% ../nbs/10_trajectory.ipynb #8cf903c9
 class ExpertBuffer:
@@ -83,29 +99,25 @@ class ExpertBuffer:
     @classmethod
     def record(
         cls,
-        real,
-        n_experts=5,
-        epochs=12,
-        net='ConvNet',
-        width=128,
-        lr=0.01,
-        batch=256,
-        dsa=True,
-        seed=0,
-        scheduler=None,
-        device=None,
-        progress=True,
-        parts=None,
-        precision='fp32',
+        real,  # the real data: the experts train on its training split
+        recipe: ExpertRecipe | None = None,  # how they train (None: its defaults); or give its fields as keywords
+        scheduler=None,  # PAD's `DataScheduler` of each epoch's training data (None: all of it)
+        device=None,  # where to train (default: CUDA when present)
+        progress=True,  # progress bar over the experts' epochs
+        parts=None,  # a folder where each finished expert is saved at once (None: none)
+        **settings,  # `ExpertRecipe` fields over `recipe`
     ) -> 'ExpertBuffer':
-        """Train `n_experts` networks for `epochs` epochs on the real training split, keeping every epoch's parameters
-        (split over `torchrun` ranks). With a `parts` folder each finished expert is saved there at once and reused by
-        the next call with the same recipe, so an interrupted recording resumes from the experts it had finished."""
-        cfg = cls.recipe(real, n_experts, epochs, net, width, lr, batch, dsa, seed, scheduler, precision)
-        aug = DSA(real.dsa_strategy) if dsa else None
-        one_epoch = Protocol('expert', 1, lr=lr, momentum=0.0, weight_decay=0.0, batch=batch, augment=dsa, decay=False)
+        """Train the recipe's `n_experts` networks for its `epochs` epochs on the real training split, keeping every
+        epoch's parameters (split over `torchrun` ranks). With a `parts` folder each finished expert is saved there at
+        once and reused by the next call with the same recipe, so an interrupted recording resumes from the experts it
+        had finished."""
+        r = options_with(ExpertRecipe, recipe, settings)
+        cfg = cls.recipe(real, scheduler=scheduler, **dataclasses.asdict(r))
+        aug = DSA(real.dsa_strategy) if r.dsa else None
+        one_epoch = Protocol('expert', 1, lr=r.lr, momentum=0.0, weight_decay=0.0, batch=r.batch, augment=r.dsa,
+                             decay=False)
         x, y = real.train.images, real.train.labels
-        out, mine = {}, shard(n_experts)  # expert e runs on rank e mod world (all of them in one process)
+        out, mine = {}, shard(r.n_experts)  # expert e runs on rank e mod world (all of them in one process)
         part = lambda e: Path(parts) / f'expert-{e:04d}.safetensors'
         for e in mine:  # experts an interrupted recording finished
             if parts is not None and part(e).is_file():
@@ -114,15 +126,17 @@ class ExpertBuffer:
                     if recipe_key(c) == recipe_key({**cfg, 'expert': e}):
                         out[e] = t['snapshots']
         bar = tqdm(
-            total=len(mine) * epochs, initial=len(out) * epochs, desc='experts', disable=not progress, mininterval=0.5
+            total=len(mine) * r.epochs, initial=len(out) * r.epochs, desc='experts', disable=not progress,
+            mininterval=0.5,
         )
         for e in (e for e in mine if e not in out):
-            m = get_net(net, real.channels, real.num_classes, real.im_size, width=width, seed=seed + e, device=device)
-            g = torch.Generator().manual_seed(seed + e)
+            m = get_net(r.net, real.channels, real.num_classes, real.im_size, width=r.width, seed=r.seed + e,
+                        device=device)
+            g = torch.Generator().manual_seed(r.seed + e)
             snaps = [flat_params(m).detach().cpu().clone()]
-            for ep in range(epochs):
+            for ep in range(r.epochs):
                 idx = scheduler(ep) if scheduler is not None else slice(None)
-                train_net(m, x[idx], y[idx], one_epoch, dsa=aug, generator=g, compile=False, precision=precision)
+                train_net(m, x[idx], y[idx], one_epoch, dsa=aug, generator=g, compile=False, precision=r.precision)
                 snaps.append(flat_params(m).detach().cpu().clone())
                 bar.update(1)
             out[e] = torch.stack(snaps)
@@ -130,7 +144,7 @@ class ExpertBuffer:
                 save_tensors(part(e), {'snapshots': out[e]}, 'expert', {**cfg, 'expert': e})
         bar.close()
         out = gather(out)
-        return cls(torch.stack([out[e] for e in range(n_experts)]), cfg)
+        return cls(torch.stack([out[e] for e in range(r.n_experts)]), cfg)
 
     def save(self, path) -> Path:
         return save_tensors(

@@ -4,12 +4,12 @@
 
 # %% ../nbs/11_trajectory_matching.ipynb #a7c99819
 from __future__ import annotations
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 import warnings, math
 import torch, torch.nn.functional as F
 from torch.func import functional_call
-from .core import check_choice
+from .core import check_choice, options_with
 from .matcher import Matcher, depth_mask, MethodOptions, MethodSpec, METHODS
 from .param import Pixels
 from .nets import get_net, unflatten
@@ -18,11 +18,37 @@ from .train import soft_cross_entropy, cache_dir
 from .trajectory import ExpertBuffer
 
 # %% auto #0
-__all__ = ['TrajectoryMatcher', 'expert_logits', 'datm_init', 'MTTOptions', 'DATMOptions', 'trajectory_matcher', 'datm_pixels']
+__all__ = ['TrajectoryOptions', 'TrajectoryMatcher', 'expert_logits', 'datm_init', 'MTTOptions', 'DATMOptions',
+           'trajectory_matcher', 'datm_pixels']
 
 # %% ../nbs/11_trajectory_matching.ipynb #758d8d39
 def _ce(out, y):
     return soft_cross_entropy(out, y) if y.dim() == 2 else F.cross_entropy(out, y)
+
+# %% ../nbs/11_trajectory_matching.ipynb #5450f1cc
+@dataclass(kw_only=True)
+class TrajectoryOptions:
+    "The trajectory matcher's settings, with MTT's defaults (`MTTOptions` holds them with a preset's values)."
+
+    syn_steps: int = 20  # N: student steps on the synthetic set per iteration
+    expert_epochs: int = 2  # M: expert epochs the student's N steps must cover
+    max_start_epoch: int = 10  # T⁺: start epochs are drawn below this (exclusive)
+    min_start_epoch: int = 0  # T⁻: the earliest start epoch
+    batch_syn: int | None = None  # synthetic images per student step (None: all)
+    mode: str = 'unroll'  # 'unroll' (MTT), 'tesla' (constant memory, exact), 'tesla-detached' (adjoint kept at λ_N)
+    n_experts: int = 10  # expert trajectories recorded when no buffer is given
+    expert_train_epochs: int = 30  # epochs each expert is trained
+    expert_lr: float = 0.01  # the experts' learning rate
+    expert_batch: int = 256  # the experts' batch size
+    expert_seed: int | None = None  # the experts' seed (None: the matcher's; the official code reuses one buffer: 0)
+    window: tuple | None = None  # DATM's (T, end): start epochs below T, growing to T⁺ by iteration end (None: fixed)
+    threshold: float | None = None  # DATM: skip updates whose loss exceeds this (None: never)
+    dsa: bool = True  # differentiable siamese augmentation of the student's batches
+    strategy: str | None = None  # the DSA strategy string (None: the dataset's)
+    alpha: float | None = None  # PAD's FIEM: fraction in [0, 1) left out of the loss (None: none; not with a mask)
+    alpha_strategy: str = 'depth'  # 'depth': the first α of the parameters; 'loss': its α smallest squared errors
+    net: str = 'ConvNet'  # the student (and expert) network
+    width: int = 128  # its width (ConvNet channels)
 
 # %% ../nbs/11_trajectory_matching.ipynb #31b6ce91
 class TrajectoryMatcher(Matcher):
@@ -33,54 +59,39 @@ class TrajectoryMatcher(Matcher):
 
     def __init__(
         self,
-        syn_steps=20,  # N: student steps on the synthetic set per iteration
-        expert_epochs=2,  # M: expert epochs the student's N steps must cover
-        max_start_epoch=10,  # T⁺: start epochs are drawn below this (exclusive)
-        min_start_epoch=0,  # T⁻: the earliest start epoch
-        batch_syn=None,  # synthetic images per student step (None: all)
-        mode='unroll',  # 'unroll' (MTT), 'tesla' (constant memory, exact) or 'tesla-detached' (adjoint kept at λ_N)
-        experts: ExpertBuffer | None = None,  # recorded experts (None: the cached buffer of the expert recipe below)
-        n_experts=10,  # expert trajectories recorded when no buffer is given
-        expert_train_epochs=30,  # epochs each expert is trained
-        expert_lr=0.01,  # the experts' learning rate
-        expert_batch=256,  # the experts' batch size
-        expert_seed=None,  # the experts' seed (None: `seed`; the official code reuses one buffer: 0)
-        window=None,  # DATM's (T, end): start epochs below T, growing to max_start_epoch by iteration end (None: fixed)
-        threshold=None,  # DATM: skip updates whose loss exceeds this (None: never)
-        dsa=True,  # differentiable siamese augmentation of the student's batches
-        strategy=None,  # the DSA strategy string (None: the dataset's)
-        mask=None,  # flat boolean vector over the student's parameters: those matched (None: all)
-        alpha=None,  # PAD's FIEM: fraction in [0, 1) left out of the loss (None: none; not with `mask`)
-        alpha_strategy='depth',  # 'depth': the first α of the parameters; 'loss': the α smallest squared errors
+        options: TrajectoryOptions | None = None,  # the settings (None: MTT's defaults); or give its fields as keywords
+        experts: ExpertBuffer | None = None,  # recorded experts (None: the cached buffer of the options' recipe)
+        mask=None,  # flat boolean vector over the student's parameters: those matched (None: all; not with alpha)
         scheduler=None,  # PAD's `DataScheduler` of the experts' training data (None: all of it every epoch)
-        net='ConvNet',  # the student (and expert) network
-        width=128,  # its width (ConvNet channels)
         name='mtt',  # the method's name, in the config and messages
         seed=0,  # seed of the expert / start-epoch / batch draws (and of the experts by default)
         device=None,  # where to run (default: CUDA when present)
         compile=False,  # kept by `Matcher`; the functional student is not compiled
         progress=True,  # progress bar while recording the experts
+        **settings,  # `TrajectoryOptions` fields over `options`
     ):
         super().__init__(seed, device, compile)
-        self.mode = check_choice('trajectory matching mode', mode, self.MODES)
-        if syn_steps < 1 or expert_epochs < 1:
+        o = self.options = options_with(TrajectoryOptions, options, settings)
+        self.mode = check_choice('trajectory matching mode', o.mode, self.MODES)
+        if o.syn_steps < 1 or o.expert_epochs < 1:
             raise ValueError('syn_steps and expert_epochs must be at least 1')
-        if not 0 <= min_start_epoch < max_start_epoch:
+        if not 0 <= o.min_start_epoch < o.max_start_epoch:
             raise ValueError(
-                f'need 0 <= min_start_epoch < max_start_epoch, got {min_start_epoch} and {max_start_epoch}'
+                f'need 0 <= min_start_epoch < max_start_epoch, got {o.min_start_epoch} and {o.max_start_epoch}'
             )
-        self.name, self.syn_steps, self.expert_epochs = name, syn_steps, expert_epochs
-        self.min_start_epoch, self.max_start_epoch, self.batch_syn = min_start_epoch, max_start_epoch, batch_syn
-        self.experts, self.window, self.threshold, self.dsa, self.strategy = experts, window, threshold, dsa, strategy
+        self.name, self.syn_steps, self.expert_epochs = name, o.syn_steps, o.expert_epochs
+        self.min_start_epoch, self.max_start_epoch, self.batch_syn = o.min_start_epoch, o.max_start_epoch, o.batch_syn
+        self.experts, self.window, self.threshold = experts, o.window, o.threshold
+        self.dsa, self.strategy = o.dsa, o.strategy
         self.expert_recipe = dict(
-            n_experts=n_experts, epochs=expert_train_epochs, lr=expert_lr, batch=expert_batch,
-            seed=seed if expert_seed is None else expert_seed,  # the official code reuses one buffer: give 0
+            n_experts=o.n_experts, epochs=o.expert_train_epochs, lr=o.expert_lr, batch=o.expert_batch,
+            seed=seed if o.expert_seed is None else o.expert_seed,  # the official code reuses one buffer: give 0
         )
-        self.mask, self.net_name, self.width, self.progress = mask, net, width, progress
-        self.alpha, self.alpha_strategy = alpha, check_choice('alpha strategy', alpha_strategy, ['depth', 'loss'])
-        if alpha is not None and not 0 <= alpha < 1:
-            raise ValueError(f'alpha must be in [0, 1), got {alpha}')
-        if mask is not None and alpha is not None:
+        self.mask, self.net_name, self.width, self.progress = mask, o.net, o.width, progress
+        self.alpha, self.alpha_strategy = o.alpha, check_choice('alpha strategy', o.alpha_strategy, ['depth', 'loss'])
+        if o.alpha is not None and not 0 <= o.alpha < 1:
+            raise ValueError(f'alpha must be in [0, 1), got {o.alpha}')
+        if mask is not None and o.alpha is not None:
             raise ValueError(
                 'give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both'
             )
@@ -361,30 +372,10 @@ def trajectory_matcher(
     name='mtt',  # the method's name
     scheduler=None,  # PAD's data scheduler of the experts' training data
 ) -> TrajectoryMatcher:
-    "The `TrajectoryMatcher` of an MTT, TESLA, DATM (or PAD) setting."
-    tm = dict(
-        syn_steps=o.syn_steps,
-        expert_epochs=o.expert_epochs,
-        max_start_epoch=o.max_start_epoch,
-        min_start_epoch=o.min_start_epoch,
-        batch_syn=o.batch_syn,
-        mode=o.mode,
-        n_experts=o.n_experts,
-        expert_train_epochs=o.expert_train_epochs,
-        expert_lr=o.expert_lr,
-        expert_batch=o.expert_batch,
-        expert_seed=o.expert_seed,
-    )
-    return TrajectoryMatcher(
-        window=getattr(o, 'window', None),
-        threshold=getattr(o, 'threshold', None),
-        name=name,
-        alpha=o.alpha,
-        alpha_strategy=o.alpha_strategy,
-        scheduler=scheduler,
-        **tm,
-        **common,
-    )
+    "The `TrajectoryMatcher` of an MTT, TESLA, DATM (or PAD) setting: the fields of `o` it has, over its defaults."
+    given = {f.name: getattr(o, f.name) for f in fields(TrajectoryOptions) if hasattr(o, f.name)}
+    opts = TrajectoryOptions(**{**given, 'net': common['net'], 'width': common['width']})
+    return TrajectoryMatcher(opts, name=name, scheduler=scheduler, seed=common['seed'], device=common['device'])
 
 # %% ../nbs/11_trajectory_matching.ipynb #a3687cc0
 def datm_pixels(

@@ -228,3 +228,45 @@ def test_a_method_is_one_notebook_and_one_preset_and_one_study_line(tmp_path, en
     got = rows(tmp_path / 'out')
     assert sorted(got) == sorted(names) and [got[n]['result']['iterations'] for n in names] == [1, 1, 1, 0]
     assert got['random-ipc1-s0']['result']['accuracy_mean'] > 0.3  # random real digits, one a class: far above 10 %
+
+
+def test_readme_digits_tables_are_the_committed_store(tmp_path):
+    "Every number of the README's digits tables is the digits study's (its export), and so is every official number."
+    from dd_nb.store import Store, table_lines
+    from dd_nb.study import Study
+
+    root = Path(__file__).resolve().parents[1]
+    lines = table_lines(Store.from_export(root / 'benchmarks/results/digits/results.jsonl').rows())
+    published = Study.load(root / 'benchmarks/studies/digits.toml').published
+    nums = lambda text: [float(x) for x in re.findall(r'\d+\.\d+', text)]
+    evals, runs = readme_tables('## Digits numbers', '## Fashion-MNIST (')
+    kinds = {'random real, IPC 1': (1, 'dc-classic', 'random'), 'random real, IPC 10': (10, 'dc-classic', 'random'),
+             'full training split (1,211 images)': (1, 'dc-classic', 'full data %'),
+             'full training split, DSA protocol (1,000 epochs, augmentation)': (1, 'dsa', 'full data %')}
+    for name, ours, _ in evals:
+        ipc, protocol, col = kinds[name]
+        (line,) = [x for x in lines if (x['method'], x['ipc'], x['protocol']) == ('random', ipc, protocol)]
+        assert [round(v, 2) for v in line[col][:2]] == nums(ours), name
+    for name, ipc, its, ours, rand, official in runs:
+        method = name.split()[0].lower()
+        (line,) = [x for x in lines if (x['method'], x['ipc']) == (method, int(ipc))]
+        assert line['iterations'] == int(its) and line['seeds'] == [0], name
+        assert [round(v, 2) for v in line['set'][:2]] == nums(ours), (name, ipc)
+        assert [round(v, 2) for v in line['random'][:2]] == nums(rand), (name, ipc)
+        paper = [p['accuracy'] for p in published if (p['method'], p['ipc']) == (method, int(ipc))]
+        assert paper == ([official] if official != '–' else []), (name, ipc)
+    assert len(runs) + len(evals) == len(lines) + 1  # the IPC 1 random cell holds two README numbers
+
+
+@pytest.mark.parametrize('name', ['digits', 'fmnist', 'fair', 'pad', 'gan', 'hmn'])
+def test_a_committed_study_has_every_cell_in_its_export(name):
+    """Every cell of a committed study is a sound row of its export, under the key the cell computes: `dd_nb_study
+    run` over the imported export runs nothing, and no row is left over."""
+    from dd_nb.store import Store
+    from dd_nb.study import Study
+
+    root = Path(__file__).resolve().parents[1]
+    cells = Study.load(root / f'benchmarks/studies/{name}.toml').configs(root / 'runs' / name)
+    rows = Store.from_export(root / f'benchmarks/results/{name}/results.jsonl').rows()
+    assert sorted(c.key() for _, c in cells) == sorted(r['key'] for r in rows)
+    assert all(r['status'] == 'done' for r in rows)
