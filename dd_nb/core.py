@@ -4,18 +4,19 @@
 
 # %% ../nbs/00a_core.ipynb #56f077f0
 from __future__ import annotations
-import os, sys, re, json, random, tempfile, contextlib, platform, hashlib, logging, dataclasses
+import os, sys, re, json, random, tempfile, contextlib, platform, hashlib, logging, dataclasses, warnings, numbers
 from pathlib import Path
 import numpy as np
 import torch
 from .parallel import is_main
 
 # %% auto #0
-__all__ = ['CPP_EXTENSION_LOGGER', 'BF16_FLAGS', 'PRECISIONS', 'DTYPES', 'NOT_PLUGINS', 'default_device', 'prefer_channels_last',
-           'NoCudaRuntimeNoise', 'seed_everything', 'rng_states', 'set_rng_states', 'check_choice', 'options_with',
-           'cpu_flags', 'resolve_precision', 'autocast', 'notebook_of', 'discover', 'Registry', 'current_umask',
-           'atomic_path', 'write_json', 'json_default', 'lock_folder', 'remove_stale_temps', 'Interrupted',
-           'stop_signals_as_interrupt', 'versions', 'recipe_key', 'save_tensors', 'load_tensors', 'cached_by_recipe']
+__all__ = ['CPP_EXTENSION_LOGGER', 'BF16_FLAGS', 'PRECISIONS', 'DTYPES', 'NOT_PLUGINS', 'TEMP_MARK', 'default_device',
+           'prefer_channels_last', 'NoCudaRuntimeNoise', 'seed_everything', 'rng_states', 'set_rng_states',
+           'check_choice', 'check_count', 'options_with', 'cpu_flags', 'resolve_precision', 'autocast', 'notebook_of',
+           'discover', 'Registry', 'current_umask', 'atomic_path', 'write_json', 'save_figure', 'safe_name',
+           'json_default', 'lock_folder', 'remove_stale_temps', 'Interrupted', 'stop_signals_as_interrupt', 'versions',
+           'recipe_key', 'save_tensors', 'load_tensors', 'load_state', 'cached_by_recipe']
 
 # %% ../nbs/00a_core.ipynb #e604df2e
 def default_device() -> torch.device:
@@ -95,6 +96,17 @@ def check_choice(
     if value not in choices:
         raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(map(str, choices))}")
     return value
+
+# %% ../nbs/00a_core.ipynb #2ff07f48
+def check_count(
+    name: str,  # the argument, as the error names it, e.g. 'ipc'
+    value,  # the value given
+    minimum: int = 1,  # the smallest allowed
+) -> int:
+    "`value` as an int if it is a whole number (not a bool, not text) of at least `minimum`; else one `ValueError`."
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f'{name} must be a whole number of {minimum} or more, got {value!r}')
+    return int(value)
 
 # %% ../nbs/00a_core.ipynb #ee4a9a45
 def options_with(
@@ -223,23 +235,30 @@ def current_umask() -> int:
     return old
 
 # %% ../nbs/00a_core.ipynb #88ced6f4
+TEMP_MARK = '.dd_nb-'  # in the name of every temporary file dd_nb writes, and of no other
+
+
 @contextlib.contextmanager
 def atomic_path(
     path,  # the file to write (its folder is created if needed)
 ):
     """Yield a temporary path next to `path`; on success rename it onto `path` with the permissions the umask asks for
-    (as `open` would give), on error delete it."""
+    (as `open` would give), on error delete it. The rename replaces a symlink at `path` itself, never its target."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}{TEMP_MARK}', suffix='.tmp', dir=path.parent)
+        os.close(fd)
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600: a set could not be shared
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
+    except BaseException as e:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+        if isinstance(e, OSError) and e.filename is None:  # a full disk names the file it could not write
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from None
         raise
 
 # %% ../nbs/00a_core.ipynb #7e4aec11
@@ -251,6 +270,26 @@ def write_json(
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(obj, indent=2, default=json_default) + '\n')
     return Path(path)
+
+# %% ../nbs/00a_core.ipynb #b9e2887b
+def save_figure(
+    fig,  # a matplotlib figure
+    path,  # the .png to write
+    dpi=100,  # its resolution
+):
+    "Write `fig` as a PNG through `atomic_path`: a full disk or a kill leaves the old picture or none, never half one."
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format='png', dpi=dpi)
+    return Path(path)
+
+# %% ../nbs/00a_core.ipynb #af14d4ed
+def safe_name(
+    name,  # a name read from a file (a class in a manifest, say) that is about to name a file or folder
+) -> str:
+    """`name` as one harmless path component: separators and control characters become `_`, and a name that is empty,
+    `.`, `..` or hidden gets a leading `_`; so a name from a file can never point outside the folder it is put in."""
+    s = re.sub(r'[\\/\x00-\x1f]', '_', str(name)).strip()
+    return '_' + s if s in ('', '.', '..') or s.startswith('.') else s
 
 # %% ../nbs/00a_core.ipynb #e6d5b96d
 def json_default(
@@ -308,13 +347,13 @@ def lock_folder(
 def remove_stale_temps(
     folder,  # the folder to clean (a missing folder is left alone)
 ) -> list:
-    """Delete the temporary files (`.NAME.XXXX.tmp`) that killed `atomic_path` writes left in `folder`; returns the
-    names."""
+    """Delete the temporary files (`.NAME.dd_nb-XXXX.tmp`) that killed `atomic_path` writes left in `folder`, and
+    nothing else (no file a user named otherwise, no symlink); returns the names."""
     folder, gone = Path(folder), []
     if not folder.is_dir():
         return gone
-    for p in folder.glob('.*.tmp'):
-        if p.is_file():
+    for p in folder.glob(f'.*{TEMP_MARK}*.tmp'):
+        if p.is_file() and not p.is_symlink():
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
             gone.append(p.name)
@@ -414,6 +453,23 @@ def load_tensors(
     if f'dd_nb.{kind}' not in meta:
         raise ValueError(f'{path} is not a dd_nb {what} (no recipe in its metadata)')
     return tensors, json.loads(meta[f'dd_nb.{kind}'])
+
+# %% ../nbs/00a_core.ipynb #752c7547
+def load_state(
+    path,  # a .pt file dd_nb wrote with `torch.save`
+    what: str,  # what it should be, as the error names it, e.g. 'dd_nb checkpoint'
+):
+    "The content of `path`, read as tensors and plain containers only (`weights_only=True`); else one `ValueError`."
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'{path} is not a file' if path.exists() else f'{path} does not exist')
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ValueError(f'{path} is not a readable {what} ({type(e).__name__}; dd_nb reads tensors and plain '
+                         'containers only, never pickled code)') from None
 
 # %% ../nbs/00a_core.ipynb #cfd564b2
 def cached_by_recipe(

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #7bbc84e3
 from __future__ import annotations
-import gzip, os, pickle, struct, zlib
+import collections, gzip, os, pickle, stat, struct, zlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,10 +12,11 @@ from torch.utils.data import Dataset
 from .core import check_choice
 
 # %% auto #0
-__all__ = ['CIFAR_STATS', 'IMAGENET_STATS', 'SMALL_STATS', 'FASHION_CLASSES', 'IDX_FILES', 'IDX_DEFAULT_ROOT',
-           'IDX_TORCHVISION_FOLDER', 'NO_FLIP', 'IMAGENET_SUBSETS', 'DATASETS', 'Split', 'ZCA', 'RealData', 'digits',
-           'ImageFiles', 'from_datasets', 'image_folder', 'read_cifar_pickle', 'cifar10', 'cifar100', 'read_idx',
-           'idx_dataset', 'svhn', 'tiny_imagenet', 'imagenet_subset', 'load_data']
+__all__ = ['MAX_SOURCE_PIXELS', 'IMAGE_EXTENSIONS', 'MAX_IMAGE_PIXELS', 'SIZE_PROBE', 'CIFAR_STATS', 'IMAGENET_STATS',
+           'SMALL_STATS', 'FASHION_CLASSES', 'IDX_FILES', 'IDX_DEFAULT_ROOT', 'IDX_TORCHVISION_FOLDER', 'NO_FLIP',
+           'IMAGENET_SUBSETS', 'DATASETS', 'Split', 'ZCA', 'RealData', 'digits', 'ImageFiles', 'from_datasets',
+           'image_folder', 'read_cifar_pickle', 'cifar10', 'cifar100', 'read_idx', 'idx_dataset', 'svhn',
+           'tiny_imagenet', 'imagenet_subset', 'load_data']
 
 # %% ../nbs/01_data.ipynb #bc547a15
 class Split:
@@ -286,6 +287,13 @@ class ImageFiles(Dataset):
             im = TF.center_crop(TF.resize(im, min(self.size)), list(self.size))
         return TF.to_tensor(im), self.targets[i]
 
+# %% ../nbs/01_data.ipynb #51a96c01
+MAX_SOURCE_PIXELS = 40_000_000  # the largest image file read (W × H): a larger one is refused before decoding
+
+
+class _TooLarge(ValueError):
+    "An image file with more pixels than `MAX_SOURCE_PIXELS`."
+
 # %% ../nbs/01_data.ipynb #cd6864c5
 def _open_image(path, mode=None):
     "A PIL image read completely (converted to `mode` if given); an unreadable file is a `ValueError` naming it."
@@ -293,6 +301,8 @@ def _open_image(path, mode=None):
 
     try:
         with Image.open(path) as im:
+            if im.size[0] * im.size[1] > MAX_SOURCE_PIXELS:  # read from the header, before any decoding
+                raise _TooLarge(f'{im.size[0]}×{im.size[1]} pixels is over the {MAX_SOURCE_PIXELS:,} dd_nb reads')
             im.load()
             return im.convert(mode) if mode else im.copy()
     except FileNotFoundError:
@@ -386,12 +396,57 @@ def _from_uint8(name, train, test, classes, stats, zca=False, val_frac=0.1, seed
     )
 
 # %% ../nbs/01_data.ipynb #bf4d39b4
-def _scan_folder(root):
-    from torchvision.datasets.folder import find_classes, make_dataset, IMG_EXTENSIONS
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')  # torchvision's
+MAX_IMAGE_PIXELS = 1024 * 1024  # the largest H × W a folder's images are resized to (`--image-size` cannot exceed it)
+SIZE_PROBE = 64  # images whose sizes decide a folder's image size: the most common among them
 
-    classes, to_idx = find_classes(str(root))
-    samples = make_dataset(str(root), to_idx, extensions=IMG_EXTENSIONS)
-    return classes, [p for p, _ in samples], [t for _, t in samples]
+
+def _images_under(folder: Path) -> list:
+    """The image files under `folder`, sorted: hidden entries skipped, folder symlinks not followed (so no loop), and
+    each file checked to be a regular file (after its symlink) before anything opens it."""
+    out = []
+    for dirpath, dirnames, files in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
+        for f in sorted(files):
+            if f.startswith('.') or not f.lower().endswith(IMAGE_EXTENSIONS):
+                continue
+            p = Path(dirpath) / f
+            try:
+                regular = stat.S_ISREG(os.stat(p).st_mode)
+            except OSError:
+                regular = False  # a dangling link
+            if not regular:
+                raise ValueError(f'{p}: not a regular file (a FIFO, device, socket or broken link); remove it')
+            out.append(str(p))
+    return out
+
+# %% ../nbs/01_data.ipynb #48797d7b
+def _scan_folder(root):
+    "(classes, paths, labels) of `root/<class>/…/<image>`: the visible real sub-folders are the classes."
+    root = Path(root)
+    classes = sorted(e.name for e in os.scandir(root) if not e.name.startswith('.') and e.is_dir(follow_symlinks=False))
+    if not classes:
+        raise FileNotFoundError(f"Couldn't find any class folder in {root}.")
+    paths, labels = [], []
+    for k, c in enumerate(classes):
+        found = _images_under(root / c)
+        if not found:
+            raise FileNotFoundError(f'{root / c}: no image files ({", ".join(IMAGE_EXTENSIONS)})')
+        paths += found
+        labels += [k] * len(found)
+    return classes, paths, labels
+
+# %% ../nbs/01_data.ipynb #352b5b58
+def _image_size(path) -> tuple:
+    "(H, W) of an image from its header, without decoding its pixels; an unreadable file is a `ValueError` naming it."
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, …
+        raise ValueError(f'{path}: not a readable image ({e})') from None
+    return h, w
 
 # %% ../nbs/01_data.ipynb #39c552bf
 def _image_mode(path):
@@ -400,7 +455,7 @@ def _image_mode(path):
 # %% ../nbs/01_data.ipynb #2a9a2e80
 def image_folder(
     path,  # the folder: path/<class>/* or path/{train,test}/<class>/*
-    size=None,  # int or (H, W) the images are resized / centre-cropped to (default: the first image's size)
+    size=None,  # int or (H, W) the images are resized / centre-cropped to (default: the most common size)
     val_frac=0.1,  # fraction of each class of the training split held out as the val split
     seed=0,  # seed of the train / val split (and of the train / test split of a folder without train/ and test/)
     test_frac=0.25,  # fraction of a folder without train/ and test/ held out, stratified, as the test split
@@ -430,10 +485,14 @@ def image_folder(
             f'{path}: {e} (expected <class>/ sub-folders of images, or train/ and test/ with them)'
         ) from None
     mode = _image_mode(ptr[0])
-    if size is None:
-        w, h = _open_image(ptr[0]).size
-        size = (h, w)
+    if size is None:  # the most common size among the first images (a stray thumbnail does not decide it)
+        size = collections.Counter(_image_size(p) for p in ptr[:SIZE_PROBE]).most_common(1)[0][0]
     size = (size, size) if isinstance(size, int) else tuple(size)
+    if len(size) != 2 or min(size) < 1 or size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f'{path}: images of {size[0]}×{size[1]} pixels are outside 1 … {MAX_IMAGE_PIXELS:,} pixels; pass a '
+            f'smaller size'
+        )
     return from_datasets(
         ImageFiles(ptr, ytr, mode, size),
         ImageFiles(pte, yte, mode, size),

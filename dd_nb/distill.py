@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_distill.ipynb #4a226b82
 from __future__ import annotations
-import io, json, time, math
+import io, json, os, time, math
 from pathlib import Path
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from dd_nb.core import (
     lock_folder,
     remove_stale_temps,
     stop_signals_as_interrupt,
+    load_state,
 )
 from .parallel import is_main
 from .param import Parameterization
@@ -131,16 +132,22 @@ class Distiller:
 
     def load_state_dict(self, st):
         mine = json.dumps(self.config, sort_keys=True, default=str)
-        if st.get('config', mine) != mine or st.get('seed', self.seed) != self.seed:
+        if st.get('config') != mine or st.get('seed') != self.seed:  # a checkpoint without them is not this run's
             raise ValueError(
                 f'the checkpoint was written by a different configuration (seed {st.get("seed")}, {st.get("config")}); '
                 f'resume with the same settings (only iterations may change) or use another output folder'
             )
-        self.param.load_state_dict(st['param'])
-        self.opt.load_state_dict(st['opt'])
-        self.matcher.load_state_dict(st['matcher'])
-        _restore_rng(st['rng'])
-        self.it, self.history = st['it'], list(st['history'])
+        try:
+            self.param.load_state_dict(st['param'])
+            self.opt.load_state_dict(st['opt'])
+            self.matcher.load_state_dict(st['matcher'])
+            _restore_rng(st['rng'])
+            self.it, self.history = int(st['it']), list(st['history'])
+        except (RuntimeError, KeyError, TypeError, ValueError, IndexError) as e:
+            raise ValueError(
+                f'the checkpoint does not fit this run ({type(e).__name__}: {" ".join(str(e).split())[:200]}); '
+                f'start afresh (overwrite) or use another output folder'
+            ) from None
 
     @property
     def checkpoint_path(self):
@@ -169,12 +176,9 @@ class Distiller:
                 f'nothing to resume: {p or "(no output folder)"} does not exist; run without resume to start afresh'
             )
         try:
-            st = torch.load(p, map_location='cpu', weights_only=True)
-        except Exception as e:
-            raise ValueError(
-                f'{p} is not a readable dd_nb checkpoint ({type(e).__name__}); '
-                f'start afresh (overwrite) or use another output folder'
-            ) from None
+            st = load_state(p, 'dd_nb checkpoint')
+        except ValueError as e:
+            raise ValueError(f'{e}: start afresh (overwrite) or use another output folder') from None
         if not isinstance(st, dict) or not {'it', 'param', 'opt', 'matcher', 'rng', 'history'} <= set(st):
             what = f'keys {sorted(st)[:6]}' if isinstance(st, dict) else f'a {type(st).__name__}'
             raise ValueError(f'{p} is not a dd_nb distillation checkpoint ({what})')
@@ -252,6 +256,11 @@ class Distiller:
             with self.matcher.autocast():
                 loss = self.matcher.loss(images, labels, **({'lr': self.param.lr} if self.matcher.learns_lr else {}))
             if not torch.isfinite(loss):
+                if not self.history and k == 0:  # nothing was updated yet: the inputs are at fault, not a rate
+                    raise FloatingPointError(
+                        f'{self.matcher.name}: the loss is {float(loss)} on the first step, before any update: '
+                        f'the inputs (the starting set, the real data or the experts) hold NaN or Inf'
+                    )
                 raise FloatingPointError(
                     f'{self.matcher.name}: the loss is {float(loss)} at iteration {self.it + 1} (step {k + 1}); '
                     f'lower the learning rates; {self._last_good()}'
@@ -295,11 +304,14 @@ class MetricsLog(Callback):
     def on_start(self, d):
         d.out.mkdir(parents=True, exist_ok=True)
         p = d.out / 'metrics.jsonl'
+        if p.is_symlink():
+            raise ValueError(f'{p} is a symlink: dd_nb appends its metrics only to a file of its own')
         if p.is_file() and d.it < sum(1 for _ in open(p)):  # resumed: drop lines past the checkpoint
             lines = open(p).read().splitlines()[: d.it]
             with atomic_path(p) as tmp:
                 Path(tmp).write_text(''.join(l + '\n' for l in lines))
-        self.f = open(p, 'a')
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0)  # a link planted since: refused
+        self.f = os.fdopen(os.open(p, flags, 0o666), 'a')
 
     def on_iteration(self, d, m):
         self.f.write(json.dumps(m) + '\n')

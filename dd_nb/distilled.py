@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
-from .core import atomic_path, write_json, versions
+from .core import atomic_path, write_json, versions, load_state, safe_name
 
 # %% auto #0
-__all__ = ['FORMAT', 'DistilledSet', 'save', 'load', 'denormalize', 'export_png', 'from_mtt', 'from_dc']
+__all__ = ['FORMAT', 'MAX_MANIFEST', 'DistilledSet', 'save', 'load', 'denormalize', 'export_png', 'from_mtt', 'from_dc']
 
 # %% ../nbs/04_distilled.ipynb #49dea094
 FORMAT = 'dd_nb.DistilledSet'
+MAX_MANIFEST = 1_000_000  # characters a set's manifest may have (dd_nb writes a few thousand)
 
 
 @dataclass
@@ -30,20 +31,39 @@ class DistilledSet:
     transform: dict = field(default_factory=dict)  # the data's normalisation (mean, std, ZCA) to undo it
 
     def __post_init__(self):
+        for name in ('images', 'labels'):
+            if not isinstance(getattr(self, name), torch.Tensor):
+                raise ValueError(f'{name} must be a torch.Tensor, got {type(getattr(self, name)).__name__}')
         if self.images.dim() != 4:
             raise ValueError(f'images must be (N, C, H, W), got {tuple(self.images.shape)}')
+        if not self.images.is_floating_point():
+            raise ValueError(f'images must be floating point (normalised pixels), got {self.images.dtype}')
+        self.images = self.images.float()  # fp16 / bf16 / fp64 sets are read as the fp32 every network trains on
+        hard = self.labels.dim() == 1 and not self.labels.is_floating_point() and self.labels.dtype != torch.bool
+        if not (hard or (self.labels.dim() == 2 and self.labels.is_floating_point())):
+            raise ValueError(
+                f'labels must be (N,) class indices (integers) or (N, classes) soft logits (floats), got '
+                f'{self.labels.dtype} of shape {tuple(self.labels.shape)}'
+            )
+        self.labels = self.labels.long() if hard else self.labels.float()
         if len(self.labels) != len(self.images):
             raise ValueError(f'{len(self.images)} images but {len(self.labels)} labels')
         if len(self.images) == 0:
             raise ValueError('the set has no images')
         if self.lr is not None:
-            self.lr = torch.as_tensor(self.lr, dtype=torch.float32).reshape(())
+            self.lr = torch.as_tensor(self.lr, dtype=torch.float32)
+            if self.lr.numel() != 1:
+                raise ValueError(f'the learned learning rate must be one number, got shape {tuple(self.lr.shape)}')
+            self.lr = self.lr.reshape(())
             if not torch.isfinite(self.lr) or self.lr <= 0:
                 raise ValueError(f'the learned learning rate is {float(self.lr)}: a set needs a finite positive one')
 
     @classmethod
     def create(cls, images, labels, real=None, method='', config=None, seeds=None, lr=None, state=None, **extra):
         "A set with a manifest filled from `real` (a `RealData`) and the run's method, config and seeds."
+        for name, t in (('images', images), ('labels', labels)):
+            if not isinstance(t, torch.Tensor):
+                raise ValueError(f'{name} must be a torch.Tensor, got {type(t).__name__}')
         images, labels = images.detach().cpu().contiguous(), labels.detach().cpu().contiguous()
         m = dict(
             format=FORMAT,
@@ -151,6 +171,8 @@ def load(
     from safetensors import safe_open
 
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f'{path} is a folder, not a set file (.safetensors)')
     if not path.is_file():
         raise FileNotFoundError(f'no such file: {path}')
     try:
@@ -165,10 +187,14 @@ def load(
         raise ValueError(
             f'{path} is a safetensors file but not a dd_nb DistilledSet (no dd_nb manifest / images / labels)'
         )
+    if len(meta['dd_nb.manifest']) > MAX_MANIFEST:
+        raise ValueError(f'{path}: its dd_nb manifest is over {MAX_MANIFEST:,} characters; not a set dd_nb wrote')
     try:
         man = json.loads(meta['dd_nb.manifest'])
     except json.JSONDecodeError as e:
         raise ValueError(f'{path}: its dd_nb manifest is not JSON ({e})') from None
+    except RecursionError:
+        raise ValueError(f'{path}: its dd_nb manifest is nested too deeply; not a set dd_nb wrote') from None
     if not isinstance(man, dict):
         raise ValueError(f'{path}: its dd_nb manifest must be a JSON object, not {type(man).__name__}')
     state = {k[6:]: v for k, v in tensors.items() if k.startswith('state.')}
@@ -204,7 +230,9 @@ def export_png(
     from PIL import Image
 
     folder = Path(folder)
-    classes = ds.manifest.get('classes') or [str(c) for c in range(ds.num_classes)]
+    classes = [safe_name(c) for c in ds.manifest.get('classes') or range(ds.num_classes)]  # names, never paths
+    if len(set(classes)) != len(classes):
+        raise ValueError(f'the set names two classes alike as folders ({classes}); give them distinct names')
     x = (denormalize(ds) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
     for i, (im, c) in enumerate(zip(x, ds.hard_labels.tolist())):
         (folder / classes[c]).mkdir(parents=True, exist_ok=True)
@@ -225,12 +253,7 @@ DistilledSet.denormalize, DistilledSet.export_png = denormalize, export_png
 
 # %% ../nbs/04_distilled.ipynb #a5431fd8
 def _tload(p):
-    try:
-        return torch.load(p, map_location='cpu', weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as e:
-        raise ValueError(f'{p}: not a readable torch tensor file ({e.__class__.__name__}: {str(e)[:200]})') from None
+    return load_state(p, 'torch tensor file')
 
 # %% ../nbs/04_distilled.ipynb #23861aa6
 def from_mtt(

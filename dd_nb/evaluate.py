@@ -153,6 +153,10 @@ class Evaluator:
     def evaluate(self, images, labels, lr=None, net=None, sets=None, desc='evaluate') -> EvalResult:
         """Mean ± std final-epoch test accuracy of `models` fresh networks trained on (images, labels), or on `sets`
         (one per model)."""
+        if sets is None:
+            for name, t in (('images', images), ('labels', labels)):
+                if not isinstance(t, torch.Tensor):
+                    raise ValueError(f'{name} must be a torch.Tensor, got {type(t).__name__}')
         data = sets if sets is not None else [(images, labels)] * self.models
         return self.sweep({'set': (net or self.net, data, lr)}, labels={'set': desc})['set']
 

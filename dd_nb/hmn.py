@@ -10,7 +10,7 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
-from .core import atomic_path, options_with
+from .core import atomic_path, options_with, load_state
 from .param import Parameterization, ParamSpec, PARAMS
 from .methods import build, method_settings, preset_file
 from .gradient import get_loops
@@ -441,7 +441,7 @@ def _finalize(
     k = prune_k(self, HMN.budget_floats(real, cfg['ipc']))
     key = dict(container=state_fingerprint(self), k=k, protocol=protocol, seed=cfg['seed'], models=cfg['models'])
     path = None if out is None else Path(out) / PRUNE_STATE
-    state = torch.load(path) if path is not None and path.is_file() else {}
+    state = load_state(path, 'HMN pruning state') if path is not None and path.is_file() else {}
     if state.get('key') != key:  # another container's or another recipe's work: start afresh
         state = dict(key=key, val={})
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math, functools, tomllib
 from dataclasses import fields, asdict, MISSING
 from importlib.resources import files
-from .core import check_choice, default_device, resolve_precision
+from .core import check_choice, check_count, default_device, resolve_precision
 from .param import Pixels, PARAMS
 from .matcher import METHODS
 from .scores import TrainingScores
@@ -207,6 +207,7 @@ def build(
     **overrides,  # settings over the preset (None: the preset's)
 ) -> tuple:
     "(parameterization, matcher, iterations, config) for a method on `real` at `ipc`, preset + overrides."
+    ipc, seed = check_count('ipc', ipc), check_count('seed', seed, minimum=0)
     spec = METHODS[method]
     if param != 'pixels':
         return PARAMS[param].build(method, real, ipc, seed=seed, device=device, **overrides)

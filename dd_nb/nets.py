@@ -4,12 +4,13 @@
 
 # %% ../nbs/02_nets.ipynb #4cb09d4a
 from __future__ import annotations
+import math, numbers, os
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import check_choice
 
 # %% auto #0
-__all__ = ['NETS', 'make_norm', 'make_act', 'ConvNet', 'AlexNet', 'VGG11', 'BasicBlock', 'ResNet18', 'LeNet', 'MLP', 'get_net',
-           'flat_params', 'unflatten', 'param_table']
+__all__ = ['CHECKED_WIDTH', 'TRAINING_BYTES_PER_PARAM', 'NETS', 'make_norm', 'make_act', 'ConvNet', 'AlexNet', 'VGG11',
+           'BasicBlock', 'ResNet18', 'LeNet', 'MLP', 'check_fits', 'get_net', 'flat_params', 'unflatten', 'param_table']
 
 # %% ../nbs/02_nets.ipynb #4016ca40
 def make_norm(
@@ -257,6 +258,34 @@ class MLP(_Net):
         )
         self.classifier = nn.Linear(128, num_classes)
 
+# %% ../nbs/02_nets.ipynb #d394ac1d
+CHECKED_WIDTH = 1024  # wider networks are sized on the meta device before they are built
+TRAINING_BYTES_PER_PARAM = 16  # fp32 weights, gradients, momentum and a margin: what training one takes per parameter
+
+
+def check_fits(
+    name,  # a key of `NETS`
+    channels,  # input image channels
+    num_classes,  # number of classes (outputs)
+    im_size,  # (H, W) of the input images
+    **kw,  # `get_net`'s other settings (width, depth, …)
+) -> int:
+    """The network's parameter count, counted on the meta device (no memory is taken); a `ValueError` when training it
+    would need more than this machine's memory."""
+    try:
+        with torch.device('meta'):
+            n = sum(p.numel() for p in NETS[name](channels, num_classes, tuple(im_size), **kw).parameters())
+    except RuntimeError:  # a tensor too large to even describe
+        raise ValueError(f'a {name} of width {kw.get("width")} is too large to build; choose a smaller width') from None
+    need = n * TRAINING_BYTES_PER_PARAM
+    have = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') if hasattr(os, 'sysconf') else float('inf')
+    if need > have:
+        raise ValueError(
+            f'a {name} of width {kw.get("width")} has {n:,} parameters: training it needs about '
+            f"{need / 2**30:,.0f} GiB, more than this machine's {have / 2**30:,.0f} GiB; choose a smaller width"
+        )
+    return n
+
 # %% ../nbs/02_nets.ipynb #5b5f8cb9
 NETS = {
     'ConvNet': lambda c, n, s, **kw: ConvNet(c, n, s, **kw),
@@ -291,6 +320,12 @@ def get_net(
     """A fresh network by DC-benchmark name; `seed` makes its initialisation reproducible. ConvNet options apply to
     ConvNets."""
     check_choice('network', name, NETS)
+    ok = isinstance(width, numbers.Real) and not isinstance(width, bool) and math.isfinite(width)
+    if not ok or width != int(width) or width < 1:
+        raise ValueError(f'width must be a whole number of 1 or more, got {width!r}')
+    width = int(width)
+    if width > CHECKED_WIDTH:  # an absurd width is measured on the meta device before any memory is taken
+        check_fits(name, channels, num_classes, im_size, width=width, depth=depth)
     if seed is not None:
         torch.manual_seed(seed)
     net = NETS[name](

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .core import write_json, check_choice, lock_folder, remove_stale_temps, PRECISIONS
+from .core import write_json, save_figure, check_choice, lock_folder, remove_stale_temps, PRECISIONS
 from .data import load_data
 from .evaluate import Evaluator, EvalResult, format_report
 from .train import Protocol, get_protocol
@@ -20,12 +20,13 @@ from .matcher import METHODS
 from .param import PARAMS, ParamRun
 from .methods import build, method_teacher, preset
 from .fair import fair_scores, random_run_key, set_run_key
+from .hmn import PRUNE_STATE
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'NOT_IDENTITY', 'LATER_FIELDS', 'QUICK', 'SOFT_STATIC', 'SOFT_STATIC_RUN', 'FAIR_WIDTH', 'check_positive',
-           'check_out_path', 'check_run_folder', 'claim_out', 'field_docs', 'RunConfig', 'parse_overrides',
-           'say_result', 'distil', 'save_run', 'fair_summary', 'fair_memos', 'evaluate_run', 'run', 'EvalConfig',
-           'evaluate']
+__all__ = ['RUN_FILES', 'NOT_IDENTITY', 'LATER_FIELDS', 'QUICK', 'MAX_LR_IMG', 'SOFT_STATIC', 'SOFT_STATIC_RUN', 'FAIR_WIDTH',
+           'check_positive', 'check_out_path', 'check_run_folder', 'claim_out', 'field_docs', 'RunConfig',
+           'parse_overrides', 'say_result', 'distil', 'save_run', 'fair_summary', 'fair_memos', 'evaluate_run', 'run',
+           'EvalConfig', 'evaluate']
 
 # %% ../nbs/85_run.ipynb #89bbafe6
 try:
@@ -43,6 +44,7 @@ RUN_FILES = (  # the files a run writes in its folder (the ones `--overwrite` re
     'loss.png',
     'report.json',
     'run.json',
+    PRUNE_STATE,  # HMN's pruning: the AUM and the β scored so far
 )
 
 # %% ../nbs/85_run.ipynb #56d08886
@@ -189,6 +191,7 @@ class RunConfig:
 NOT_IDENTITY = ('out', 'checkpoint_every', 'checkpoint_minutes', 'quiet')  # fields that never change a run's numbers
 LATER_FIELDS = ('eval_split',)  # fields added after results were stored: in a key only when not at their default
 QUICK = dict(iterations=1, protocol='fast', models=1)  # `quick`: a smoke run of the whole pipeline, not a result
+MAX_LR_IMG = 1e6  # the largest image learning rate taken (the presets' largest is 1e4)
 
 # %% ../nbs/85_run.ipynb #5f829398
 SOFT_STATIC, SOFT_STATIC_RUN = 'dsa', 'set, soft labels, dsa'  # with `fair`: soft labels also trained plainly
@@ -324,6 +327,8 @@ def check(self: RunConfig) -> RunConfig:
     for name in ('iterations', 'lr_img', 'checkpoint_every'):
         if getattr(c, name) is not None:
             check_positive(name, getattr(c, name), integer=name != 'lr_img')
+    if c.lr_img is not None and c.lr_img > MAX_LR_IMG:
+        raise ValueError(f'--lr-img {c.lr_img:g} is above {MAX_LR_IMG:g}: one step would overflow the images')
     check_positive('checkpoint_minutes', c.checkpoint_minutes, integer=False)
     c.protocol = c.protocol or METHODS[c.method].protocol
     if c.recipe.teacher and METHODS[c.method].teacher is None:
@@ -420,11 +425,11 @@ def save_run(
     ds = done.param.to_distilled(real, method=name, config={**done.config, **done.matcher.config()}, seeds=seeds)
     if is_main():  # under torchrun every rank holds the same set
         out.mkdir(parents=True, exist_ok=True)
-        done.figure.savefig(out / 'loss.png', dpi=100)
+        save_figure(done.figure, out / 'loss.png')
         ds.save(out / 'distilled.safetensors')
         title = f'{name.upper()} · {real.name} · ipc {cfg.ipc} · {done.iterations} iterations'
         fig = image_grid(ds.denormalize(), ds.labels, real.classes, title=title)
-        fig.savefig(out / 'grid.png', dpi=100)
+        save_figure(fig, out / 'grid.png')
         plt.close(fig)
         write_json(out / 'run.json', cfg.to_dict())
     plt.close(done.figure)
@@ -557,15 +562,42 @@ class EvalConfig:
     zca: bool = False  # ZCA-whiten the data (CIFAR with trajectory methods)
     no_full: bool = False  # skip the full-data baseline
     out: str = 'runs/evaluate'  # folder for report.json
+    overwrite: bool = False  # replace a report.json already in --out (a run's or an earlier evaluation's)
     quiet: bool = False  # no progress bars
     precision: str = 'fp32'  # forward passes in fp32, bf16, fp16 or auto (bf16 where the hardware computes it)
+
+# %% ../nbs/85_run.ipynb #fff6798c
+def _evaluate(c: EvalConfig, out: Path, archs: list, ds) -> dict:
+    "`evaluate`'s work once its settings are checked, its set read (`ds`, or None for random real) and its folder held."
+    from dd_nb.core import seed_everything
+
+    seed_everything(c.seed)
+    real = load_data(c.dataset, root=c.data_root, zca=c.zca)
+    ev = Evaluator(
+        real, c.protocol, archs[0], models=c.models, seed=c.seed, width=c.width, progress=not c.quiet,
+        precision=c.precision, full_models=c.full_models,
+    )
+    if c.path is None:
+        rep = ev.random_report(c.random, archs, not c.no_full)
+    else:
+        if ds.manifest.get('dataset') not in (None, real.name):
+            raise ValueError(
+                f"{c.path} was distilled from {ds.manifest['dataset']!r}, not {real.name!r}: pass --dataset "
+                f"{ds.manifest['dataset']}"
+            )
+        rep = ev.report(ds.images, ds.labels, lr=ds.lr, archs=archs, full=not c.no_full, storage_bytes=ds.storage_bytes)
+        rep.update(set=str(c.path), method=ds.manifest.get('method'))
+    if is_main():
+        print(format_report(rep))
+        write_json(out / 'report.json', rep)
+        print(f'report: {out / "report.json"}')
+    return rep
 
 # %% ../nbs/85_run.ipynb #dcaf6408
 def evaluate(
     config: EvalConfig,  # what to evaluate (checked first: nothing is read or written before that)
 ) -> dict:
     "Evaluate a saved set (or random real subsets) beside the random-real and full-data baselines; writes report.json."
-    from dd_nb.core import seed_everything
     from dd_nb.distilled import DistilledSet
 
     c = config
@@ -578,27 +610,10 @@ def evaluate(
         check_positive(name, v)
     if c.full_models is not None and not 1 <= c.full_models <= c.models:
         raise ValueError(f'--full-models must be between 1 and --models ({c.models}), got {c.full_models}')
-    check_out_path(c.out)
     archs = [check_choice('network', a, NETS) for a in (c.archs or [c.net])]
-    seed_everything(c.seed)
-    real = load_data(c.dataset, root=c.data_root, zca=c.zca)
-    ev = Evaluator(
-        real, c.protocol, archs[0], models=c.models, seed=c.seed, width=c.width, progress=not c.quiet,
-        precision=c.precision, full_models=c.full_models,
-    )
-    if c.path is None:
-        rep = ev.random_report(c.random, archs, not c.no_full)
-    else:
-        ds = DistilledSet.load(c.path)
-        if ds.manifest.get('dataset') not in (None, real.name):
-            raise ValueError(
-                f"{c.path} was distilled from {ds.manifest['dataset']!r}, not {real.name!r}: pass --dataset "
-                f"{ds.manifest['dataset']}"
-            )
-        rep = ev.report(ds.images, ds.labels, lr=ds.lr, archs=archs, full=not c.no_full, storage_bytes=ds.storage_bytes)
-        rep.update(set=str(c.path), method=ds.manifest.get('method'))
-    if is_main():
-        print(format_report(rep))
-        write_json(Path(c.out) / 'report.json', rep)
-        print(f'report: {Path(c.out) / "report.json"}')
-    return rep
+    out = check_out_path(c.out)
+    ds = None if c.path is None else DistilledSet.load(c.path)  # a bad set is said before a busy folder
+    if (out / 'report.json').exists() and not c.overwrite:
+        raise FileExistsError(f'{out} already holds a report.json: replace it with --overwrite, or choose another out')
+    with claim_out(out) if is_main() else contextlib.nullcontext():  # held as a run holds it; left as found on error
+        return _evaluate(c, out, archs, ds)

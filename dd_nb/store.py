@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .core import atomic_path, cpu_flags, BF16_FLAGS, json_default
+from .core import atomic_path, save_figure, cpu_flags, BF16_FLAGS, json_default
 from .run import SOFT_STATIC_RUN
 
 # %% auto #0
@@ -364,8 +364,7 @@ def results_figure(
         ax.legend(loc='lower right', fontsize=8)
     fig.tight_layout()
     if path is not None:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format='png', dpi=100)
+        save_figure(fig, path)
     return fig
 
 # %% ../nbs/86_store.ipynb #cfea196d
@@ -408,6 +407,5 @@ def budget_figure(
         ax.tick_params(axis='x', labelrotation=45, labelsize=8)
     fig.tight_layout()
     if path is not None:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format='png', dpi=110)
+        save_figure(fig, path, dpi=110)
     return fig

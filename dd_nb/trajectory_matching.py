@@ -114,6 +114,8 @@ class TrajectoryMatcher(Matcher):
                 **self.expert_recipe,
             )
         b = self.experts
+        if not torch.isfinite(b.snapshots).all():
+            raise ValueError('the expert buffer holds NaN or Inf parameters: record the experts again')
         if b.config.get('data') not in (None, real.manifest()):
             raise ValueError(
                 f"the expert buffer was recorded on other data ({b.config['data'].get('dataset')}, "

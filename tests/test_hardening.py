@@ -128,6 +128,12 @@ def world(tmp_path_factory):
     _png_folder(w / 'pngs_text')
     (w / 'pngs_text' / 'c' / '4.png').write_text('not an image')
     _png_folder(w / 'pngs_one', classes=('only',))
+    _png_folder(w / 'pngs_fifo')
+    os.mkfifo(w / 'pngs_fifo' / 'b' / 'pipe.png')  # read, it would block the loader forever
+    _png_folder(w / 'pngs_huge')
+    from PIL import Image
+
+    Image.fromarray(np.zeros((7000, 7000), np.uint8), 'L').save(w / 'pngs_huge' / 'c' / 'huge.png')
     for f in ['data_batch_1', 'batches.meta']:
         _fake_cifar(w / f'evil_{f}', evil_in=f, marker=w / MARKER)
     (w / 'cifar_empty').mkdir()
@@ -158,6 +164,23 @@ def world(tmp_path_factory):
     (w / 'foreign_ckpt').mkdir()
     torch.save({'weights': torch.zeros(3)}, w / 'foreign_ckpt' / 'checkpoint.pt')
     (w / 'empty_out').mkdir()
+    # sets whose tensors are of the wrong kind, a manifest nested past any parser, a folder named like a set
+    for name, imgs, labs, extra in [('intimg', x.long(), y, {}), ('boolimg', x.bool(), y, {}),
+                                    ('floatlab', x, y.float(), {}), ('lr3', x, y, {'lr': torch.ones(3)})]:
+        save_file({'images': imgs, 'labels': labs, **extra}, str(w / f'{name}.safetensors'),
+                  metadata={'dd_nb.manifest': man})
+    save_file({'images': x, 'labels': y}, str(w / 'deep.safetensors'),
+              metadata={'dd_nb.manifest': '[' * 100_000 + ']' * 100_000})
+    (w / 'dir.safetensors').mkdir()
+    # a checkpoint with every key a resume reads but not the configuration it was written under
+    (w / 'no_config').mkdir()
+    ck = torch.load(w / 'finished' / 'checkpoint.pt', weights_only=True)
+    torch.save({k: v for k, v in ck.items() if k not in ('config', 'seed')}, w / 'no_config' / 'checkpoint.pt')
+    (w / 'pruned_only').mkdir()  # a folder holding only HMN's pruning state (here a planted pickle) holds a run
+    with open(w / 'pruned_only' / 'prune_state.pt', 'wb') as fh:
+        pickle.dump({'key': _Evil(w / MARKER)}, fh)
+    (w / 'reported').mkdir()
+    (w / 'reported' / 'report.json').write_text('{"a": "finished run\'s report"}\n')
     ro = w / 'read_only'
     ro.mkdir()
     ro.chmod(0o555)
@@ -311,6 +334,22 @@ CASES = [
     ),
     ('svhn-damaged', E, '--dataset svhn --data-root {w}/svhn_cut --random 1', '{o}', r'not a readable SVHN .mat file'),
     ('eval-one-class', E, '--dataset {w}/pngs_one --random 1', '{o}', r'at least 2'),
+    ('eval-int-images', E, '{w}/intimg.safetensors', '{o}', r'images must be floating point .*int64'),
+    ('eval-bool-images', E, '{w}/boolimg.safetensors', '{o}', r'images must be floating point .*bool'),
+    ('eval-float-hard-labels', E, '{w}/floatlab.safetensors', '{o}', r'labels must be \(N,\) class indices'),
+    ('eval-lr-of-three', E, '{w}/lr3.safetensors', '{o}', r'learned learning rate must be one number'),
+    ('eval-deep-manifest', E, '{w}/deep.safetensors', '{o}', r'manifest is nested too deeply'),
+    ('eval-folder-named-like-a-set', E, '{w}/dir.safetensors', '{o}', r'is a folder, not a set file'),
+    ('resume-without-config', D, '--method dm --ipc 1 --iterations 3 --no-eval --resume', '{w}/no_config',
+     r'written by a different configuration'),
+    ('lr-img-overflow', D, '--set lr_img=1e308', '{o}', r'--lr-img 1e\+308 is above 1e\+06'),
+    ('eval-absurd-width', E, '--dataset digits --random 1 --width 1000000000', '{o}', r'too large to build'),
+    ('folder-fifo', E, '--dataset {w}/pngs_fifo --random 1', '{o}', r'pipe.png: not a regular file'),
+    ('folder-huge-image', E, '--dataset {w}/pngs_huge --random 1 ' + ' '.join(FAST_EVAL), '{o}',
+     r'huge.png: .*7000×7000 pixels is over'),
+    ('prune-state-is-a-run', D, '--method dm --ipc 1', '{w}/pruned_only', r'already holds a run \(prune_state.pt\)'),
+    ('eval-over-a-report', E, '--dataset digits --random 1 ' + ' '.join(FAST_EVAL), '{w}/reported',
+     r'already holds a report.json: replace it with --overwrite'),
 ]
 
 
@@ -475,10 +514,12 @@ def test_overwrite_replaces_a_finished_run(tmp_path):
 def test_stale_temp_files_are_removed_on_the_next_start(tmp_path):
     out = tmp_path / 'run'
     assert _distill(out, iterations=1, env={'DD_NB_NO_COMPILE': '1'}).returncode == 0
-    (out / '.checkpoint.pt.k1ll3d.tmp').write_bytes(b'')  # what kill -9 inside a write leaves
+    (out / '.checkpoint.pt.dd_nb-k1ll3d.tmp').write_bytes(b'')  # what kill -9 inside a write leaves
+    (out / '.notes.tmp').write_text('mine')  # the user's own: dd_nb deletes only what it made
+    (out / '.x.dd_nb-1.tmp').symlink_to(tmp_path / 'elsewhere')  # a link is never dd_nb's
     r = _distill(out, '--resume', iterations=2, env={'DD_NB_NO_COMPILE': '1'})
     assert r.returncode == 0, r.stderr
-    assert not list(out.glob('.*.tmp'))
+    assert sorted(p.name for p in out.glob('.*.tmp')) == ['.notes.tmp', '.x.dd_nb-1.tmp']
 
 
 def test_extending_a_run_equals_the_longer_run(tmp_path):
@@ -514,3 +555,41 @@ def test_files_follow_the_umask(tmp_path, umask, mode):
     assert r.returncode == 0, r.stderr
     for f in ['distilled.safetensors', 'distilled.json', 'checkpoint.pt', 'report.json', 'metrics.jsonl', 'grid.png']:
         assert (out / f).stat().st_mode & 0o777 == mode, (f, oct((out / f).stat().st_mode & 0o777))
+
+
+def test_outputs_never_follow_a_planted_symlink(tmp_path):
+    """A link planted in a run folder is never written through: `loss.png` and `grid.png` replace the link itself (the
+    rename of the one atomic writer), and `metrics.jsonl`, which is appended to, is refused with one line."""
+    out, target = tmp_path / 'run', tmp_path / 'elsewhere.txt'
+    target.write_text('not yours')
+    assert _distill(out, iterations=1, env={'DD_NB_NO_COMPILE': '1'}).returncode == 0
+    for name in ('loss.png', 'grid.png'):
+        (out / name).unlink()
+        (out / name).symlink_to(target)
+    r = _distill(out, '--resume', iterations=2, env={'DD_NB_NO_COMPILE': '1'})
+    assert r.returncode == 0, r.stderr
+    assert target.read_text() == 'not yours'
+    assert not (out / 'loss.png').is_symlink() and (out / 'loss.png').read_bytes()[:4] == b'\x89PNG'
+    assert not (out / 'grid.png').is_symlink()
+    (out / 'metrics.jsonl').unlink()
+    (out / 'metrics.jsonl').symlink_to(target)
+    r = _distill(out, '--resume', iterations=3, env={'DD_NB_NO_COMPILE': '1'})
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and 'is a symlink' in lines[0], r.stderr[-2000:]
+    assert target.read_text() == 'not yours'
+
+
+def test_class_names_from_a_manifest_never_leave_the_export_folder(tmp_path):
+    real = digits()
+    x, y = real.random_subset(1)
+    ds = DistilledSet.create(x, y, real)
+    ds.manifest['classes'] = ['../../x', str(tmp_path / 'abs'), '..', '.hidden', 'a/b', 'c', 'd', 'e', 'f', 'g']
+    out = ds.export_png(tmp_path / 'png')
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob('*.png'))
+    assert len(made) == 10 and all(p.parts[0] == 'png' and len(p.parts) == 3 for p in made), made
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ['_.._.._x', '_' + str(tmp_path / 'abs').replace('/', '_')[1:], '_..', '_.hidden', 'a_b', 'c', 'd', 'e', 'f',
+         'g'])
+    ds.manifest['classes'] = ['a/b', 'a_b', *'cdefghij']
+    with pytest.raises(ValueError, match='names two classes alike'):
+        ds.export_png(tmp_path / 'png2')

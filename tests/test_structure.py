@@ -148,3 +148,32 @@ def test_the_docment_check_sees_a_missing_comment():
 
     assert 'iterations' in {f.name for f in dataclasses.fields(DMOptions)}  # documented in MethodOptions, inherited
     assert undocumented(DMOptions) == []
+
+
+def unsafe_loads(source: str) -> list:
+    "Line numbers of the `torch.load` / `pickle.load(s)` calls in `source` that could run pickled code."
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        owner = getattr(node.func.value, 'id', None)
+        if owner == 'torch' and node.func.attr == 'load':
+            safe = any(k.arg == 'weights_only' and getattr(k.value, 'value', None) is True for k in node.keywords)
+            if not safe:
+                out.append(node.lineno)
+        elif owner == 'pickle' and node.func.attr in ('load', 'loads'):
+            out.append(node.lineno)
+    return out
+
+
+def test_no_pickle_is_ever_loaded():
+    """Every `torch.load` in the package passes `weights_only=True`; nothing calls `pickle.load` (CIFAR's data-only
+    unpickler is a subclass that admits arrays and builtins only)."""
+    found = {p.name: unsafe_loads(p.read_text()) for p in sorted((ROOT / 'dd_nb').glob('*.py'))}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_pickle_check_sees_an_unsafe_load():
+    src = "import torch, pickle\na = torch.load(p)\nb = torch.load(p, weights_only=False)\nc = pickle.loads(s)\n"
+    src += "d = torch.load(p, map_location='cpu', weights_only=True)\n"
+    assert unsafe_loads(src) == [2, 3, 4]
