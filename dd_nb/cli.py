@@ -148,7 +148,8 @@ def run_script(
     except USER_ERRORS as e:
         if debug:
             raise
-        parser.exit(2, f'{parser.prog}: error: {_one_line(e)}\n')
+        speaks = is_main() or isinstance(e, ConnectionError)  # rank 0 says an input error once; a survivor its loss
+        parser.exit(2, f'{parser.prog}: error: {_one_line(e)}\n' if speaks else None)
     except Exception as e:
         if debug:
             raise

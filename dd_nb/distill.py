@@ -21,7 +21,7 @@ from dd_nb.core import (
     stop_signals_as_interrupt,
     load_state,
 )
-from .parallel import is_main
+from .parallel import is_main, is_distributed
 from .param import Parameterization
 from .matcher import Matcher
 
@@ -153,10 +153,10 @@ class Distiller:
     def checkpoint_path(self):
         return self.out / 'checkpoint.pt' if self.out is not None else None
 
-    def save_checkpoint(self, st=None):
+    def save_checkpoint(self, st=None, any_rank=False):
         if self.out is None:
             return None
-        if not is_main():
+        if not (is_main() or any_rank):  # `any_rank`: a survivor of a lost peer, which may be rank 0
             return self.checkpoint_path  # under torchrun every rank holds the same state; rank 0 writes it
         buf = io.BytesIO()  # serialised in memory: torch.save on a full disk only says
         torch.save(st or self.state_dict(), buf)  # "unexpected pos …"; a plain write names the OS error
@@ -233,6 +233,14 @@ class Distiller:
         except KeyboardInterrupt:
             self.save_checkpoint(good)
             raise
+        except RuntimeError as e:
+            if not is_distributed():
+                raise
+            self.save_checkpoint(good, any_rank=True)  # every rank holds the same state: a survivor keeps it
+            raise ConnectionError(
+                f'a peer process failed during iteration {good["it"] + 1} ({type(e).__name__}: '
+                f'{" ".join(str(e).split())[:160]}); {self._last_good()}, at iteration {good["it"]}'
+            ) from None
         finally:
             for cb in cbs:
                 cb.on_end(self)

@@ -506,7 +506,7 @@ def run(
     cfg = config.check()
     if resume and not PARAMS[cfg.param].resumable:
         raise ValueError(f'--resume is not available for --param {cfg.param} (its runs are short; run it again)')
-    out = check_run_folder(cfg.out, resume, overwrite) if is_main() else Path(cfg.out)  # rank 0 owns the folder
+    out = check_run_folder(cfg.out, resume, overwrite)  # every rank: so all stop alike on a bad folder
     real = load_data(cfg.dataset, root=cfg.data_root, zca=cfg.zca or bool(cfg.overrides.get('zca')))
     if cfg.quick and is_main():
         its = cfg.iterations or 0
