@@ -491,7 +491,7 @@ def image_folder(
     if len(size) != 2 or min(size) < 1 or size[0] * size[1] > MAX_IMAGE_PIXELS:
         raise ValueError(
             f'{path}: images of {size[0]}×{size[1]} pixels are outside 1 … {MAX_IMAGE_PIXELS:,} pixels; pass a '
-            f'smaller size'
+            f'smaller --image-size (size=)'
         )
     return from_datasets(
         ImageFiles(ptr, ytr, mode, size),
@@ -903,6 +903,11 @@ def load_data(
     size=None,  # image side for folders (default: the images' own), tiny-imagenet (64), ImageNet subsets (128)
 ) -> RealData:
     "A `RealData` by registered name, or from an `ImageFolder` path."
+    if size is not None and name in DATASETS and name != 'tiny-imagenet' and name not in IMAGENET_SUBSETS:
+        raise ValueError(f'{name} has images of one fixed size: --image-size (size=) is for folders, tiny-imagenet '
+                         f'and the ImageNet subsets')
+    if isinstance(size, int) and size * size > MAX_IMAGE_PIXELS:
+        raise ValueError(f'--image-size {size}: {size}×{size} is above the {MAX_IMAGE_PIXELS:,} pixels images go to')
     if name not in DATASETS and Path(name).is_dir():
         return image_folder(name, size=size, val_frac=val_frac, seed=seed, zca=zca)
     if name not in DATASETS and (os.sep in name or name.startswith(('.', '~'))):  # meant as a folder

@@ -157,6 +157,7 @@ class RunConfig:
 
     dataset: str = 'digits'  # a registered dataset, an ImageNet subset or an ImageFolder path
     data_root: str | None = None  # folder holding the dataset files (not needed for digits)
+    image_size: int | None = None  # side images are resized to (folders: their most common size; Tiny 64; subsets 128)
     method: str = 'dsa'  # distillation method
     param: str = 'pixels'  # parameterization
     ipc: int = 10  # synthetic images per class
@@ -189,7 +190,7 @@ class RunConfig:
 
 # %% ../nbs/85_run.ipynb #7786ed45
 NOT_IDENTITY = ('out', 'checkpoint_every', 'checkpoint_minutes', 'quiet')  # fields that never change a run's numbers
-LATER_FIELDS = ('eval_split',)  # fields added after results were stored: in a key only when not at their default
+LATER_FIELDS = ('eval_split', 'image_size')  # fields added after results were stored: in a key only at a non-default
 QUICK = dict(iterations=1, protocol='fast', models=1)  # `quick`: a smoke run of the whole pipeline, not a result
 MAX_LR_IMG = 1e6  # the largest image learning rate taken (the presets' largest is 1e4)
 
@@ -324,7 +325,7 @@ def check(self: RunConfig) -> RunConfig:
         check_positive('models', c.models)
         if c.full_models is not None and not 1 <= c.full_models <= c.models:
             raise ValueError(f'--full-models must be between 1 and --models ({c.models}), got {c.full_models}')
-    for name in ('iterations', 'lr_img', 'checkpoint_every'):
+    for name in ('iterations', 'lr_img', 'checkpoint_every', 'image_size'):
         if getattr(c, name) is not None:
             check_positive(name, getattr(c, name), integer=name != 'lr_img')
     if c.lr_img is not None and c.lr_img > MAX_LR_IMG:
@@ -507,7 +508,9 @@ def run(
     if resume and not PARAMS[cfg.param].resumable:
         raise ValueError(f'--resume is not available for --param {cfg.param} (its runs are short; run it again)')
     out = check_run_folder(cfg.out, resume, overwrite)  # every rank: so all stop alike on a bad folder
-    real = load_data(cfg.dataset, root=cfg.data_root, zca=cfg.zca or bool(cfg.overrides.get('zca')))
+    real = load_data(
+        cfg.dataset, root=cfg.data_root, zca=cfg.zca or bool(cfg.overrides.get('zca')), size=cfg.image_size
+    )
     if cfg.quick and is_main():
         its = cfg.iterations or 0
         size = f"{its} iteration{'s' * (its != 1)}, {cfg.recipe.name} protocol, 1 model"
@@ -551,6 +554,7 @@ class EvalConfig:
     path: str | None = None  # a saved DistilledSet (.safetensors)
     dataset: str = 'digits'  # a registered dataset, an ImageNet subset or an ImageFolder path
     data_root: str | None = None  # folder holding the dataset files (not needed for digits)
+    image_size: int | None = None  # side images are resized to (folders: their most common size; Tiny 64; subsets 128)
     random: int | None = None  # evaluate a random real subset with this many images per class
     protocol: str = 'dc-classic'  # evaluation protocol
     net: str = 'ConvNet'  # network to train
@@ -572,7 +576,7 @@ def _evaluate(c: EvalConfig, out: Path, archs: list, ds) -> dict:
     from dd_nb.core import seed_everything
 
     seed_everything(c.seed)
-    real = load_data(c.dataset, root=c.data_root, zca=c.zca)
+    real = load_data(c.dataset, root=c.data_root, zca=c.zca, size=c.image_size)
     ev = Evaluator(
         real, c.protocol, archs[0], models=c.models, seed=c.seed, width=c.width, progress=not c.quiet,
         precision=c.precision, full_models=c.full_models,
@@ -605,7 +609,9 @@ def evaluate(
         raise ValueError('give either a saved set (PATH) or --random IPC')
     get_protocol(c.protocol)
     check_choice('precision', c.precision, PRECISIONS)
-    counts = [('models', c.models), ('width', c.width)] + ([('random', c.random)] if c.random is not None else [])
+    counts = [('models', c.models), ('width', c.width)] + [
+        (k, v) for k, v in (('random', c.random), ('image_size', c.image_size)) if v is not None
+    ]
     for name, v in counts:
         check_positive(name, v)
     if c.full_models is not None and not 1 <= c.full_models <= c.models:

@@ -1,7 +1,7 @@
 """Hardening of the command line: every bad input ends in one line and exit code 2 with nothing written, no file the
 user points at runs code, a stopped run keeps its work, and two runs never share an output folder."""
 
-import hashlib, json, os, pickle, re, resource, signal, subprocess, time
+import hashlib, json, os, pickle, re, resource, signal, socket, subprocess, time
 from pathlib import Path
 import numpy as np
 import pytest
@@ -130,6 +130,11 @@ def world(tmp_path_factory):
     _png_folder(w / 'pngs_one', classes=('only',))
     _png_folder(w / 'pngs_fifo')
     os.mkfifo(w / 'pngs_fifo' / 'b' / 'pipe.png')  # read, it would block the loader forever
+    _png_folder(w / 'pngs_socket')  # the other special files: a socket, a link to nowhere
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(w / 'pngs_socket' / 'a' / 'sock.png'))
+    _png_folder(w / 'pngs_dangling')
+    (w / 'pngs_dangling' / 'c' / 'gone.jpg').symlink_to(w / 'no_such_file.jpg')
     _png_folder(w / 'pngs_huge')
     from PIL import Image
 
@@ -345,6 +350,13 @@ CASES = [
     ('lr-img-overflow', D, '--set lr_img=1e308', '{o}', r'--lr-img 1e\+308 is above 1e\+06'),
     ('eval-absurd-width', E, '--dataset digits --random 1 --width 1000000000', '{o}', r'too large to build'),
     ('folder-fifo', E, '--dataset {w}/pngs_fifo --random 1', '{o}', r'pipe.png: not a regular file'),
+    ('folder-socket', E, '--dataset {w}/pngs_socket --random 1', '{o}', r'sock.png: not a regular file'),
+    ('folder-dangling-link', D, '--dataset {w}/pngs_dangling', '{o}', r'gone.jpg: not a regular file'),
+    ('image-size-of-a-fixed-dataset', D, '--dataset digits --image-size 16', '{o}',
+     r'digits has images of one fixed size'),
+    ('image-size-too-large', E, '--dataset {w}/pngs_socket --random 1 --image-size 5000', '{o}',
+     r'--image-size 5000: 5000×5000 is above the 1,048,576 pixels'),
+    ('image-size-zero', D, '--dataset {w}/pngs_one --image-size 0', '{o}', r'--image-size must be'),
     ('folder-huge-image', E, '--dataset {w}/pngs_huge --random 1 ' + ' '.join(FAST_EVAL), '{o}',
      r'huge.png: .*7000×7000 pixels is over'),
     ('prune-state-is-a-run', D, '--method dm --ipc 1', '{w}/pruned_only', r'already holds a run \(prune_state.pt\)'),
@@ -373,6 +385,15 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(world, tmp_path, case):
 
 def test_table_has_forty_cases():
     assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
+
+
+def test_image_size_resizes_every_image_of_a_folder(tmp_path):
+    "`--image-size` (`size=`) overrides the folder's most common size; each image is resized to it."
+    from dd_nb.data import load_data
+
+    real = load_data(str(_png_folder(tmp_path / 'pngs')), size=5)
+    assert (real.channels, *real.im_size) == (1, 5, 5) and real.train.images.shape[1:] == (1, 5, 5)
+    assert load_data(str(tmp_path / 'pngs')).im_size == (8, 8)
 
 
 def test_debug_shows_the_traceback(tmp_path):
