@@ -266,11 +266,11 @@ class Distiller:
             if not torch.isfinite(loss):
                 if not self.history and k == 0:  # nothing was updated yet: the inputs are at fault, not a rate
                     raise FloatingPointError(
-                        f'{self.matcher.name}: the loss is {float(loss)} on the first step, before any update: '
+                        f'{self.matcher.name}: the loss is {loss.item()} on the first step, before any update: '
                         f'the inputs (the starting set, the real data or the experts) hold NaN or Inf'
                     )
                 raise FloatingPointError(
-                    f'{self.matcher.name}: the loss is {float(loss)} at iteration {self.it + 1} (step {k + 1}); '
+                    f'{self.matcher.name}: the loss is {loss.item()} at iteration {self.it + 1} (step {k + 1}); '
                     f'lower the learning rates; {self._last_good()}'
                 )
             losses.append(loss.item())

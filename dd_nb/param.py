@@ -54,7 +54,7 @@ class Parameterization(nn.Module):
         with torch.no_grad():
             x, y = self()
         kind = 'soft' if y.dim() == 2 else 'hard'
-        lr = '' if self.lr is None else f', lr {float(self.lr):.4g}'
+        lr = '' if self.lr is None else f', lr {float(torch.as_tensor(self.lr).detach()):.4g}'
         return f'{len(x)} images {tuple(x.shape[1:])}, {kind} labels{lr}, {self.storage_floats():,} floats'
 
 # %% ../nbs/06_param.ipynb #098a1ae5

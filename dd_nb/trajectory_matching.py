@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, fields
 from functools import partial
-import warnings, math
+import logging, math
 import torch, torch.nn.functional as F
 from torch.func import functional_call
 from .core import check_choice, options_with
@@ -327,7 +327,9 @@ def datm_init(
         )
         pick = order[:ipc]
         if (~right.any(0)[pick]).any():
-            warnings.warn(f'class {c}: fewer than {ipc} images are classified correctly by any expert')
+            logging.getLogger('dd_nb').warning(  # one line, no source path (a warning would print the package's)
+                f'class {c}: fewer than {ipc} images are classified correctly by any expert'
+            )
         w = right[:, pick].float()
         w[:, ~right.any(0)[pick]] = 1.0  # nobody right: average all experts
         xs.append(x[pick])

@@ -258,19 +258,21 @@ class CAMExplorer(Explorer):
         self,
         net,  # the classifier (set to eval mode); its Conv2d and ReLU modules are the layer choices
         images,  # (N, C, H, W) images in the stored (normalised) space
-        labels,  # (N,) their classes (the first is the initial target)
+        labels,  # (N,) their classes: an image's own class is the target when it is chosen
         real,  # the real data (class names, denormalisation)
+        index=0,  # the image shown first (its position in `images`)
     ):
         super().__init__()
         self.net, self.images, self.labels, self.real = net.eval(), images, labels, real
         convs = [(n, m) for n, m in net.named_modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ReLU))]
         self.layer_of = dict(convs)
-        self.image = W.IntSlider(0, 0, len(images) - 1, description='image')
+        self.image = W.IntSlider(index, 0, len(images) - 1, description='image')
         self.target = W.Dropdown(
-            options=[(c, i) for i, c in enumerate(real.classes)], value=int(labels[0]), description='target'
+            options=[(c, i) for i, c in enumerate(real.classes)], value=int(labels[index]), description='target'
         )
         self.layer = W.Dropdown(options=[n for n, _ in convs], value=convs[-1][0], description='layer')
-        for w in (self.image, self.target, self.layer):
+        self.image.observe(self.follow_label, names='value')
+        for w in (self.target, self.layer):
             w.observe(self.refresh, names='value')
         self.widget = W.VBox([W.HBox([self.image, self.target, self.layer]), self.out])
         self.refresh()
@@ -287,6 +289,14 @@ class CAMExplorer(Explorer):
         )
         ax.set_title(f'target {self.real.classes[self.target.value]} · predicted {self.real.classes[pred]}', fontsize=8)
         return fig
+
+    def follow_label(self, change):
+        "A newly chosen image: its own class becomes the target (another target can be picked after), one redraw."
+        own = int(self.labels[change['new']])
+        if self.target.value == own:
+            self.refresh()
+        else:
+            self.target.value = own  # the target's observer redraws
 
 # %% ../nbs/81_widgets.ipynb #c215b330
 class HPDExplorer(Explorer):

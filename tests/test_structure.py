@@ -177,3 +177,29 @@ def test_the_pickle_check_sees_an_unsafe_load():
     src = "import torch, pickle\na = torch.load(p)\nb = torch.load(p, weights_only=False)\nc = pickle.loads(s)\n"
     src += "d = torch.load(p, map_location='cpu', weights_only=True)\n"
     assert unsafe_loads(src) == [2, 3, 4]
+
+
+# what no saved output of a notebook may show: a library warning (fixed at its source, not filtered per notebook), or
+# a path of the machine that ran it (the package's folder, a home)
+OUTPUT_NOISE = re.compile(r'\w*Warning: |No CUDA runtime is found|site-packages/|/work/|/root/|/home/')
+
+
+def noisy_outputs(nb: dict) -> list:
+    "(cell index, the offending line) of every saved output of a notebook that shows `OUTPUT_NOISE`."
+    found = []
+    for i, c in enumerate(nb['cells']):
+        for o in c.get('outputs', []):
+            texts = [''.join(o.get('text', '')), ''.join(o.get('data', {}).get('text/plain', ''))]
+            found += [(i, line[:200]) for t in texts for line in t.splitlines() if OUTPUT_NOISE.search(line)]
+    return found
+
+
+def test_saved_outputs_carry_no_warnings_or_machine_paths():
+    got = {p.name: noisy_outputs(json.loads(p.read_text())) for p in sorted((ROOT / 'nbs').glob('*.ipynb'))}
+    assert {k: v for k, v in got.items() if v} == {}
+
+
+def test_the_output_check_sees_a_warning():
+    out = {'output_type': 'stream', 'name': 'stderr', 'text': ['x.py:3: UserWarning: Converting a tensor\n']}
+    found = noisy_outputs({'cells': [{'cell_type': 'code', 'outputs': [out]}]})
+    assert found == [(0, 'x.py:3: UserWarning: Converting a tensor')]

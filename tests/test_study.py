@@ -142,70 +142,6 @@ def test_bad_study_is_one_line(tmp_path, env):
     assert not (tmp_path / 'out').exists()
 
 
-def readme_tables(title: str, end: str) -> list:
-    "The Markdown tables of the README section from `title` to `end`, as lists of cell lists."
-    text = (Path(__file__).resolve().parents[1] / 'README.md').read_text()
-    sec = text[text.index(title) : text.index(end)]
-    blocks = re.findall(r'((?:^\|.*\|\n)+)', sec, re.M)
-    return [[[c.strip() for c in ln.strip().strip('|').split('|')] for ln in b.splitlines()[2:]] for b in blocks]
-
-
-def test_readme_fair_tables_are_the_committed_store(tmp_path):
-    "Every number of the README's fair-score tables equals the table of the committed export of the fair study."
-    from dd_nb.store import Store, table_lines
-
-    store = Store(tmp_path / 'store.sqlite')
-    assert store.load_export(Path(__file__).resolve().parents[1] / 'benchmarks/results/fair/results.jsonl') == []
-    lines = table_lines(store.rows())
-    tables = readme_tables('## Fair scores', '## Digits numbers')
-    assert len(tables) == 2 and sum(map(len, tables)) == len(lines) == 48
-    cols = ['set', 'hard labels, no aug %', 'soft labels, dsa %', 'random', 'LRS', 'ARS']
-    for dataset, table in zip(['digits', 'fashion-mnist'], tables):
-        for row in table:
-            (line,) = [x for x in lines if (x['dataset'], x['ipc'], x['method']) == (dataset, int(row[0]), row[1])]
-            assert line['protocol'] == {'dsa-teacher-T20': 'dsa-teacher'}.get(row[2], row[2])
-            assert len(line['seeds']) == int(row[9].split()[0])
-            for shown, col in zip(row[3:9], cols):
-                want = [float(x) for x in re.findall(r'\d+\.\d+', shown)]
-                got = line.get(col)
-                if not want:
-                    assert got is None, (dataset, row[:2], col)
-                    continue
-                digits = 3 if col in ('LRS', 'ARS') else 2
-                assert [round(v, digits) for v in got[: len(want)]] == want, (dataset, row[:2], col, got, want)
-
-
-def test_readme_fmnist_table_is_the_committed_store(tmp_path):
-    "Every number of the README's Fashion-MNIST table (but HMN's line, an ablation's) is the fmnist study's."
-    from dd_nb.store import Store, table_lines
-
-    store = Store(tmp_path / 'store.sqlite')
-    assert store.load_export(Path(__file__).resolve().parents[1] / 'benchmarks/results/fmnist/results.jsonl') == []
-    lines = table_lines(store.rows())
-    (table,) = readme_tables('## Fashion-MNIST (', '## Speed')[:1]
-    nums = lambda text: [float(x) for x in re.findall(r'\d+\.\d+', text)]
-    checked = 0
-    for name, ipc, protocol, its, seeds, ours, rand, _ in table:
-        if name.startswith('hmn'):
-            continue
-        if name.startswith(('random real', 'whole training set')):
-            method, param, kind, ipc = 'random', 'pixels', 'full data %' if name[0] == 'w' else 'random', ipc
-            got = [x for x in lines if (x['method'], x['protocol']) == (method, protocol)]
-            got = [x for x in got if kind == 'full data %' or x['ipc'] == int(ipc)]
-            want = {kind: nums(ours)}
-        else:
-            param, _, method = name.split(' (')[0].rpartition('-')
-            got = [x for x in lines if (x['method'], x['param'] or 'pixels', x['ipc'], x['iterations'])
-                   == (method, param or 'pixels', int(ipc), int(re.match(r'\d+', its).group()))]
-            want = {'set': nums(ours), 'random': nums(rand)}
-            assert len(got) == 1 and ','.join(map(str, got[0]['seeds'])) == seeds, (name, ipc, its)
-        assert len(got) == 1, (name, ipc, protocol)
-        for col, w in want.items():
-            assert [round(v, 2) for v in got[0][col][:2]] == w, (name, ipc, its, col, got[0][col], w)
-        checked += 1
-    assert checked == len(lines) == 25  # every line of the study's table is in the README
-
-
 def test_a_method_is_one_notebook_and_one_preset_and_one_study_line(tmp_path, env):
     """`random` (notebook 22) was added as a method is: one notebook's cells registering it and one preset file; one
     word in a study's method list puts it beside DC, DSA and DM, and its cell runs like theirs."""
@@ -228,34 +164,6 @@ def test_a_method_is_one_notebook_and_one_preset_and_one_study_line(tmp_path, en
     got = rows(tmp_path / 'out')
     assert sorted(got) == sorted(names) and [got[n]['result']['iterations'] for n in names] == [1, 1, 1, 0]
     assert got['random-ipc1-s0']['result']['accuracy_mean'] > 0.3  # random real digits, one a class: far above 10 %
-
-
-def test_readme_digits_tables_are_the_committed_store(tmp_path):
-    "Every number of the README's digits tables is the digits study's (its export), and so is every official number."
-    from dd_nb.store import Store, table_lines
-    from dd_nb.study import Study
-
-    root = Path(__file__).resolve().parents[1]
-    lines = table_lines(Store.from_export(root / 'benchmarks/results/digits/results.jsonl').rows())
-    published = Study.load(root / 'benchmarks/studies/digits.toml').published
-    nums = lambda text: [float(x) for x in re.findall(r'\d+\.\d+', text)]
-    evals, runs = readme_tables('## Digits numbers', '## Fashion-MNIST (')
-    kinds = {'random real, IPC 1': (1, 'dc-classic', 'random'), 'random real, IPC 10': (10, 'dc-classic', 'random'),
-             'full training split (1,211 images)': (1, 'dc-classic', 'full data %'),
-             'full training split, DSA protocol (1,000 epochs, augmentation)': (1, 'dsa', 'full data %')}
-    for name, ours, _ in evals:
-        ipc, protocol, col = kinds[name]
-        (line,) = [x for x in lines if (x['method'], x['ipc'], x['protocol']) == ('random', ipc, protocol)]
-        assert [round(v, 2) for v in line[col][:2]] == nums(ours), name
-    for name, ipc, its, ours, rand, official in runs:
-        method = name.split()[0].lower()
-        (line,) = [x for x in lines if (x['method'], x['ipc']) == (method, int(ipc))]
-        assert line['iterations'] == int(its) and line['seeds'] == [0], name
-        assert [round(v, 2) for v in line['set'][:2]] == nums(ours), (name, ipc)
-        assert [round(v, 2) for v in line['random'][:2]] == nums(rand), (name, ipc)
-        paper = [p['accuracy'] for p in published if (p['method'], p['ipc']) == (method, int(ipc))]
-        assert paper == ([official] if official != '–' else []), (name, ipc)
-    assert len(runs) + len(evals) == len(lines) + 1  # the IPC 1 random cell holds two README numbers
 
 
 @pytest.mark.parametrize('name', ['digits', 'fmnist', 'fair', 'pad', 'gan', 'hmn'])

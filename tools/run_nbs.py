@@ -46,6 +46,9 @@ def run_here(path: str, slow: bool):
     nb = read_nb(path)
     sh = CaptureShell()
     skip = lambda c: c.cell_type == 'code' and not slow and bool(SLOW.search(c.source))
+    for c in nb.cells:  # execnb leaves a cell's old outputs when it prints nothing now: a cell that runs starts empty
+        if c.cell_type == 'code' and not skip(c):
+            c.outputs = []
     sh.run_all(nb, exc_stop=True, preproc=skip)
     if live_widgets:
         nb.metadata['widgets'] = {WIDGET_STATE: embed_data(views=None)['manager_state']}
