@@ -13,6 +13,7 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 requirements = cfg.get('requirements', '').split()
 dev_requirements = cfg.get('dev_requirements', '').split()
 ray_requirements = cfg.get('ray_requirements', '').split()
+timm_requirements = cfg.get('timm_requirements', '').split()
 min_python = cfg['min_python']
 lic = licenses[cfg['license']]
 console_scripts = [s.strip() for s in cfg.get('console_scripts', '').split() if s.strip()]
@@ -31,7 +32,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={'dd_nb': ['presets/*.toml']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'ray': ray_requirements},
+    extras_require={'dev': dev_requirements, 'ray': ray_requirements, 'timm': timm_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

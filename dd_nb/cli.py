@@ -48,8 +48,8 @@ CHOICES = {  # the names a field takes, listed in its help
     'method': lambda: ', '.join(METHODS.names()),
     'param': lambda: '; '.join(f'{k} ({PARAMS[k].doc})' for k in PARAMS.names()),
     'protocol': lambda: ', '.join(PROTOCOLS),
-    'archs': lambda: 'comma-separated, from ' + ', '.join(NETS),
-    'net': lambda: ', '.join(NETS),
+    'archs': lambda: 'comma-separated, from ' + ', '.join(NETS) + ', tv:<torchvision classifier>, timm:<timm model>',
+    'net': lambda: ', '.join(NETS) + ', tv:<torchvision classifier>, timm:<timm model>',
 }
 
 # %% ../nbs/90_cli.ipynb #0bdbdabe

@@ -12,10 +12,11 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .core import check_choice, default_device, write_json, versions, resolve_precision, options_with
 from .data import RealData
-from .nets import get_net, NETS
+from .nets import get_net, check_net
 from .augment import DSA
 from .parallel import shard, gather, is_main
 from .train import get_protocol, train_net, train_nets_vectorized, accuracy, cache_dir, use_compile, check_teacher
+from .train import protocol_key
 
 # %% auto #0
 __all__ = ['check_set', 'EvalResult', 'TrainerOptions', 'Evaluator', 'format_report']
@@ -90,7 +91,7 @@ class Evaluator:
         self,
         real: RealData,  # the data: shapes, classes, DSA strategy and the split the networks are tested on
         protocol='dsa',  # the training recipe: a name in `PROTOCOLS` or a `Protocol`
-        net='ConvNet',  # the architecture, a name in `NETS`
+        net='ConvNet',  # the architecture: a name in `NETS`, 'tv:<torchvision classifier>' or 'timm:<timm model>'
         models=5,  # fresh networks trained per set (seeds `seed` … `seed + models - 1`)
         seed=0,  # seed of the first network; model k has seed + k
         progress=True,  # show progress bars
@@ -173,7 +174,7 @@ class Evaluator:
         processes, since model k of a job always has seed `seed + k`. `EvalResult.seconds` is the compute time its
         models took (training and testing), wherever they ran."""
         for net, sets, lr in jobs.values():
-            check_choice('network', net, NETS)
+            check_net(net)
             if lr is not None and not (math.isfinite(float(lr)) and float(lr) > 0):
                 raise ValueError(f'the learned learning rate is {float(lr)}: training needs a finite positive one')
             if not 1 <= len(sets) <= self.models:
@@ -255,7 +256,8 @@ class Evaluator:
         )
 
     def _vectorize(self, nets):
-        if self.teacher is not None or any(True for _, m in nets for _ in m.buffers()):
+        plain = (self.protocol.optimizer, self.protocol.cosine, self.protocol.mix) == ('sgd', False, 'none')
+        if not plain or self.teacher is not None or any(True for _, m in nets for _ in m.buffers()):
             return False
         return self.device.type == 'cuda' if self.vectorize == 'auto' else bool(self.vectorize)
 
@@ -270,7 +272,7 @@ class Evaluator:
     def _full_cache(self, net) -> tuple:
         key = dict(
             data=self.real.manifest(),
-            protocol=asdict(self.protocol),
+            protocol=protocol_key(self.protocol),
             net=net,
             width=self.width,
             models=self.full_models,

@@ -5,16 +5,16 @@
 # %% ../nbs/21_fair.ipynb #7f055a86
 from __future__ import annotations
 import hashlib, json, math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 import numpy as np
 import torch
-from .core import options_with
-from .train import Protocol, get_protocol
+from .core import options_with, check_choice
+from .train import Protocol, get_protocol, protocol_key
 from .evaluate import Evaluator
 
 # %% auto #0
-__all__ = ['rescale', 'RobustScore', 'label_robust_score', 'augmentation_robust_score', 'with_augment', 'FairReport',
-           'random_run_key', 'set_run_key', 'FairOptions', 'fair_scores']
+__all__ = ['AUGMENTATIONS', 'rescale', 'RobustScore', 'label_robust_score', 'augmentation_robust_score', 'with_augment',
+           'FairReport', 'random_run_key', 'set_run_key', 'FairOptions', 'fair_scores']
 
 # %% ../nbs/21_fair.ipynb #3b1f5afd
 def rescale(
@@ -89,15 +89,27 @@ def augmentation_robust_score(
     return RobustScore('ARS', ars.tolist(), gains, weight)
 
 # %% ../nbs/21_fair.ipynb #e68b9af4
+AUGMENTATIONS = ('dsa', 'cutmix', 'mixup')  # what the augmentation-robust score can switch on and off
+
+
 def with_augment(
     protocol,  # a `Protocol` or its name
     augment: bool,  # whether the returned recipe augments
+    kind: str = 'dsa',  # the augmentation switched: 'dsa', or DD-Ranking's 'cutmix' / 'mixup' (see `AUGMENTATIONS`)
 ) -> Protocol:
-    "`protocol` with DSA augmentation on or off (itself when it already is; else renamed '+aug' / '-noaug')."
+    """`protocol` with its augmentation on or off (itself when it already is; else renamed '+aug' / '-noaug'): DSA,
+    or with `kind` 'cutmix' / 'mixup' that mixing (on: added to the recipe; off: neither mixing nor DSA)."""
     p = get_protocol(protocol)
-    if p.augment == augment:
+    if kind == 'dsa':
+        if p.augment == augment:
+            return p
+        return replace(p, name=f"{p.name}{'+aug' if augment else '-noaug'}", augment=augment)
+    check_choice('ARS augmentation', kind, AUGMENTATIONS)
+    if (p.mix == kind) == augment and (augment or not p.augment):
         return p
-    return replace(p, name=f"{p.name}{'+aug' if augment else '-noaug'}", augment=augment)
+    if augment:
+        return replace(p, name=f'{p.name}+{kind}', mix=kind)
+    return replace(p, name=f'{p.name}-noaug', augment=False, mix='none')
 
 # %% ../nbs/21_fair.ipynb #6dcd786f
 @dataclass
@@ -139,7 +151,7 @@ def random_run_key(
         for v in teacher.state_dict().values():
             h.update(v.detach().cpu().contiguous().numpy().tobytes())
         t = h.hexdigest()[:16]
-    fields = {k: v for k, v in asdict(protocol).items() if k != 'name'}
+    fields = {k: v for k, v in protocol_key(protocol).items() if k != 'name'}
     settings = {k: v for k, v in common.items() if k != 'progress'}
     return json.dumps([fields, ipc, t, settings], sort_keys=True)
 
@@ -173,6 +185,7 @@ class FairOptions:
     net: str = 'ConvNet'  # the architecture
     width: int = 128  # ConvNet width
     weight: float = 0.5  # w of LRS and γ of ARS
+    augmentation: str = 'dsa'  # what ARS switches on and off: 'dsa', or 'cutmix' / 'mixup' (DD-Ranking's default)
 
 # %% ../nbs/21_fair.ipynb #aa8b70b2
 def fair_scores(
@@ -193,6 +206,9 @@ def fair_scores(
     o = options_with(FairOptions, options, settings)
     hard, models, full_models, seed, net, width, weight = (
         o.hard, o.models, o.full_models, o.seed, o.net, o.width, o.weight)
+    kind = check_choice('ARS augmentation', o.augmentation, AUGMENTATIONS)
+    if kind != 'dsa' and labels.dim() == 2 and teacher is None:
+        raise ValueError(f'{kind} mixes batches of hard labels (or a teacher\'s outputs), not a set\'s soft labels')
     n_cls = real.num_classes
     if len(images) % n_cls:
         raise ValueError(f'{len(images)} images do not split into {n_cls} classes of equal size')
@@ -211,9 +227,10 @@ def fair_scores(
         runs['whole training set'] = ev_hard.full_baseline()
     pairs = {}
     hard_key = random_run_key(ev_hard.protocol, ipc, None, common)
-    for aug in (own.augment, not own.augment):
-        ev = Evaluator(real, with_augment(own, aug), teacher=teacher, **common)
-        tag = 'own recipe' if aug == own.augment else ('with aug' if aug else 'without aug')
+    own_aug = own.augment if kind == 'dsa' else own.mix == kind
+    for aug in (own_aug, not own_aug):
+        ev = Evaluator(real, with_augment(own, aug, kind), teacher=teacher, **common)
+        tag = 'own recipe' if aug == own_aug else ('with aug' if aug else 'without aug')
         key = random_run_key(ev.protocol, ipc, teacher, common)
         if key == hard_key and labels.dim() == 1 and lr is None:  # HLR's hard-label run again: the same accuracies
             runs[f'set, {tag}'] = runs['set, hard labels']
@@ -227,6 +244,6 @@ def fair_scores(
         runs[f'random real, {tag}'] = memo[key]
         pairs[aug] = (runs[f'set, {tag}'], runs[f'random real, {tag}'])
     full = runs['whole training set'].mean if full_hard is None else full_hard
-    lrs = label_robust_score(runs['set, hard labels'], full, *pairs[own.augment], weight=weight)
+    lrs = label_robust_score(runs['set, hard labels'], full, *pairs[own_aug], weight=weight)
     ars = augmentation_robust_score(*pairs[True], *pairs[False], weight=weight)
     return FairReport(runs, lrs, ars, ipc)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from collections import defaultdict
 import torch, torch.nn.functional as F
-from .core import prefer_channels_last, options_with
+from .core import prefer_channels_last, options_with, check_choice, check_count
 from .matcher import Matcher, grad_distance, depth_mask, MethodOptions, FiexOptions, MethodSpec, METHODS
 from .nets import get_net
 from .augment import DSA
@@ -16,7 +16,7 @@ from .train import Protocol, train_net
 from .parallel import row_slice, all_sum, is_distributed
 
 # %% auto #0
-__all__ = ['LOOPS', 'get_loops', 'GradientMatchOptions', 'GradientMatcher', 'GradientOptions', 'gradient_matcher']
+__all__ = ['LOOPS', 'NET_DATA', 'get_loops', 'GradientMatchOptions', 'GradientMatcher', 'GradientOptions', 'gradient_matcher']
 
 # %% ../nbs/08_gradient.ipynb #94975ec1
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
@@ -33,6 +33,9 @@ def get_loops(
     return LOOPS[ipc]
 
 # %% ../nbs/08_gradient.ipynb #ee8ce6a9
+NET_DATA = ('synthetic', 'real')  # what the network trains on between matching steps (DC/DSA's, IDC's)
+
+
 @dataclass(kw_only=True)
 class GradientMatchOptions:
     "The gradient matcher's settings, with DSA's defaults (`GradientOptions` holds a preset's values)."
@@ -48,6 +51,8 @@ class GradientMatchOptions:
     batch_train: int = 256  # its batch size
     strategy: str | None = None  # DSA strategy string, e.g. 'color_crop_cutout_flip_scale_rotate' (None: the dataset's)
     alpha: float | None = None  # PAD's FIEM: the first α fraction of the parameters left out (not with a mask)
+    net_data: str = 'synthetic'  # what the network trains on between matching steps: 'synthetic' (DC, DSA) or 'real'
+    real_samples: int = 2000  # with net_data='real': real training images per update (IDC's n_data)
 
 # %% ../nbs/08_gradient.ipynb #c194b41b
 class GradientMatcher(Matcher):
@@ -69,6 +74,8 @@ class GradientMatcher(Matcher):
         self.outer_loop, self.inner_loop, self.batch_real = o.outer_loop, o.inner_loop, o.batch_real
         self.lr_net, self.batch_train = o.lr_net, o.batch_train
         self.strategy, self.mask, self.alpha = o.strategy, mask, o.alpha
+        self.net_data = check_choice('net_data', o.net_data, NET_DATA)
+        self.real_samples = check_count('real_samples', o.real_samples)
         if mask is not None and o.alpha is not None:
             raise ValueError(
                 'give either a parameter mask or alpha (PAD: drop the first α of the parameters), not both'
@@ -92,6 +99,10 @@ class GradientMatcher(Matcher):
             augment=self.dsa,
             decay=False,
         )  # plain SGD on the synthetic set, as the official code
+        if self.net_data == 'real':  # IDC: one pass over n_data real images, SGD with momentum and weight decay
+            self.inner = Protocol(
+                'idc-real', 1, lr=self.lr_net, batch=self.batch_train, augment=self.dsa, decay=False, mix='cutmix'
+            )
         self._compile = self.use_compile()
         self.n_real = min(self.batch_real, min(self.real.class_counts()))  # one real-batch shape for every class
         if self.alpha is not None:
@@ -113,6 +124,7 @@ class GradientMatcher(Matcher):
             batch_real=self.batch_real,
             lr_net=self.lr_net,
             strategy=self.aug.strategy if self.aug else None,
+            **({'net_data': 'real', 'real_samples': self.real_samples} if self.net_data == 'real' else {}),
         )
 
     def begin_iteration(self, it):
@@ -162,11 +174,15 @@ class GradientMatcher(Matcher):
     def after_step(self, k, images, labels):
         if k == self.outer_loop - 1:
             return
-        y = labels.detach().argmax(1) if labels.dim() == 2 else labels.detach()
+        if self.net_data == 'real':  # IDC's update: `real_samples` random real training images
+            pick = torch.randperm(len(self.real.train), generator=self.g)[: self.real_samples]
+            images, y = self.real.train.images_at(pick), self.real.train.labels[pick]
+        else:
+            y = labels.detach().argmax(1) if labels.dim() == 2 else labels.detach()
         train_net(
             self.net,
-            images.detach(),
-            y,
+            images.detach().to(self.device),
+            y.to(self.device),
             self.inner,
             dsa=self.aug,
             generator=self.g,
@@ -184,6 +200,8 @@ class GradientOptions(MethodOptions, FiexOptions):
     outer_loop: int | None = None  # outer loops per iteration (default: by IPC, `get_loops`)
     inner_loop: int | None = None  # network updates between them (default: by IPC)
     alpha: float | None = None  # PAD's FIEM: leave the first α of the parameters out of the distance
+    net_data: str = 'synthetic'  # the network's updates between matching steps: on the 'synthetic' set, or 'real' (IDC)
+    real_samples: int = 2000  # with net_data='real': real training images per update (IDC's n_data)
 
 # %% ../nbs/08_gradient.ipynb #ebf8f45b
 def gradient_matcher(
@@ -197,6 +215,7 @@ def gradient_matcher(
     return GradientMatcher(
         dsa=dsa, metric=o.metric, batch_real=o.batch_real, outer_loop=o.outer_loop, inner_loop=o.inner_loop,
         alpha=o.alpha, net=common['net'], width=common['width'], seed=common['seed'], device=common['device'],
+        net_data=o.net_data, real_samples=o.real_samples,
     )
 
 # %% ../nbs/08_gradient.ipynb #f58016ad

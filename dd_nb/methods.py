@@ -12,10 +12,11 @@ from .param import Pixels, PARAMS
 from .matcher import METHODS
 from .scores import TrainingScores
 from .pad import filter_train
+from .data import DATASETS
 
 # %% auto #0
-__all__ = ['NOTE_KEYS', 'KIND_EXAMPLES', 'preset_file', 'preset', 'preset_sources', 'setting_like', 'check_setting',
-           'make_options', 'method_settings', 'build', 'method_teacher']
+__all__ = ['NOTE_KEYS', 'PRESET_TABLES', 'KIND_EXAMPLES', 'preset_file', 'unknown_datasets', 'preset', 'preset_sources',
+           'setting_like', 'check_setting', 'make_options', 'method_settings', 'build', 'method_teacher']
 
 # %% ../nbs/16_methods.ipynb #d7957f27
 # keys of a preset table that are notes, not settings
@@ -42,10 +43,24 @@ def preset_file(
     parent = data.pop('extends', None)
     return _merge(preset_file(parent), data) if parent else data
 
+# %% ../nbs/16_methods.ipynb #88a274ae
+PRESET_TABLES = ('official',)  # the top-level tables of a method's preset file that name no dataset
+
+
+def unknown_datasets(
+    data: dict,  # a parsed preset file (`preset_file`)
+) -> list:
+    """The top-level tables of a method's preset file that name no dataset of `DATASETS`: such a table would never
+    apply (a typo, or `tiny_imagenet` for `tiny-imagenet`), so `preset` refuses the file."""
+    return sorted(k for k, v in data.items() if isinstance(v, dict) and k not in PRESET_TABLES and k not in DATASETS)
+
 # %% ../nbs/16_methods.ipynb #317b2471
 def _tables(method, dataset, ipc) -> list:
     "The preset tables that apply to (method, dataset, ipc), in the order they are applied."
     f = preset_file(method)
+    bad = unknown_datasets(f)
+    if bad:
+        raise ValueError(f'{method}.toml: table [{bad[0]}] names no dataset (one of: {", ".join(DATASETS)})')
     out = [f['official']]
     out += [
         t for n, t in sorted(f['official'].get('ipc_at_least', {}).items(), key=lambda kv: int(kv[0])) if ipc >= int(n)

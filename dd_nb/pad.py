@@ -32,6 +32,7 @@ class DataScheduler:
         init_ratio=0.75,  # IR in (0, 1]: the easiest fraction of each class used at epoch 0
         add_end_epoch=20,  # AEE: the epoch by which all samples are in (added linearly until then)
         removals=((40, 0.1),),  # ((epoch, fraction), …): from that epoch on, each class's easiest fraction is dropped
+        removal_epochs=0,  # epochs over which a removal ramps up linearly (0: at once, PAD's; Table 8a: gradual)
     ):
         if not 0 < init_ratio <= 1:
             raise ValueError(f'init_ratio must be in (0, 1], got {init_ratio}')
@@ -48,7 +49,10 @@ class DataScheduler:
         if not order or any(len(o) == 0 for o in order):
             raise ValueError('order needs at least one sample per class')
         self.order = [torch.as_tensor(o).long() for o in order]
+        if removal_epochs < 0:
+            raise ValueError(f'removal_epochs must be >= 0, got {removal_epochs}')
         self.init_ratio, self.add_end_epoch, self.removals = float(init_ratio), int(add_end_epoch), removals
+        self.removal_epochs = int(removal_epochs)
 
     def keep_fraction(self, epoch) -> float:
         "Fraction of each class (from the easy end) in the set at `epoch`, before removals."
@@ -60,8 +64,9 @@ class DataScheduler:
         "Fraction of each class removed from the easy end at `epoch`."
         r = 0.0
         for e, f in self.removals:
-            if epoch >= e:
-                r = f
+            if epoch >= e:  # a later removal replaces an earlier one; gradual: from the previous fraction up to f
+                ramp = 1.0 if not self.removal_epochs else min(1.0, (epoch - e + 1) / self.removal_epochs)
+                r = r + (f - r) * ramp
         return r
 
     def class_range(self, n, epoch) -> tuple:
@@ -87,6 +92,7 @@ class DataScheduler:
             add_end_epoch=self.add_end_epoch,
             removals=[list(r) for r in self.removals],
             order=_digest(self.order),
+            **({'removal_epochs': self.removal_epochs} if self.removal_epochs else {}),  # older experts keep their key
         )
 
     @classmethod
@@ -183,6 +189,7 @@ class PADOptions(DATMOptions, ScoreOptions):
     init_ratio: float  # IR: the easiest fraction the experts start with
     add_end_epoch: int  # AEE: the epoch by which all the data is added
     removals: tuple  # ((epoch, fraction), …): the easiest fraction removed from an epoch on
+    removal_epochs: int = 0  # epochs a removal ramps up over (0: at once, PAD's choice; its Table 8a's gradual removal)
 
 # %% ../nbs/13_pad.ipynb #672cd42e
 def pad_matcher(
@@ -192,7 +199,10 @@ def pad_matcher(
     order=None,  # () -> per class, training positions easy → hard
 ):
     "DATM's matcher over experts trained on PAD's scheduled data."
-    sched = DataScheduler(order(), init_ratio=o.init_ratio, add_end_epoch=o.add_end_epoch, removals=o.removals)
+    sched = DataScheduler(
+        order(), init_ratio=o.init_ratio, add_end_epoch=o.add_end_epoch, removals=o.removals,
+        removal_epochs=o.removal_epochs,
+    )
     return trajectory_matcher(real, o, common, name='pad', scheduler=sched)
 
 

@@ -14,7 +14,7 @@ from .core import write_json, save_figure, check_choice, lock_folder, remove_sta
 from .data import load_data
 from .evaluate import Evaluator, EvalResult, format_report
 from .train import Protocol, get_protocol
-from .nets import NETS
+from .nets import check_net
 from .parallel import is_main
 from .matcher import METHODS
 from .param import PARAMS, ParamRun
@@ -336,7 +336,7 @@ def check(self: RunConfig) -> RunConfig:
         raise ValueError(f'the {c.recipe.name} protocol trains against a teacher network, and {c.method} has none')
     if not c.archs:
         raise ValueError('archs must name at least one network')
-    c.archs = tuple(check_choice('network', a, NETS) for a in c.archs)
+    c.archs = tuple(check_net(a) for a in c.archs)
     if c.fair and c.no_eval:
         raise ValueError('the fair scores are an evaluation: drop --no-eval')
     check_choice('eval_split', c.eval_split, ('test', 'val'))
@@ -616,7 +616,7 @@ def evaluate(
         check_positive(name, v)
     if c.full_models is not None and not 1 <= c.full_models <= c.models:
         raise ValueError(f'--full-models must be between 1 and --models ({c.models}), got {c.full_models}')
-    archs = [check_choice('network', a, NETS) for a in (c.archs or [c.net])]
+    archs = [check_net(a) for a in (c.archs or [c.net])]
     out = check_out_path(c.out)
     ds = None if c.path is None else DistilledSet.load(c.path)  # a bad set is said before a busy folder
     if (out / 'report.json').exists() and not c.overwrite:

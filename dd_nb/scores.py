@@ -12,7 +12,8 @@ from .nets import get_net
 from .train import Protocol, train_net, cache_dir, TrainCallback
 
 # %% auto #0
-__all__ = ['SCORES', 'margin', 'el2n', 'EL2NCallback', 'AUMCallback', 'ForgettingCallback', 'TrainingScores']
+__all__ = ['SCORES', 'LATE_SCORES', 'margin', 'el2n', 'EL2NCallback', 'AUMCallback', 'ForgettingCallback', 'sample_scores',
+           'ScoresAtCallback', 'TrainingScores']
 
 # %% ../nbs/12_scores.ipynb #957c8fc0
 def margin(
@@ -97,12 +98,42 @@ class ForgettingCallback(TrainCallback):
         self.prev[idx] = ok
         self.learned[idx] |= ok
 
+# %% ../nbs/12_scores.ipynb #674ef2bf
+@torch.no_grad()
+def sample_scores(
+    net,  # the network as it is now (run in eval mode, its mode restored); its `classifier` a linear layer
+    images,  # (N, C, H, W) images in the stored (normalised) space
+    labels,  # (N,) class indices
+    batch=512,  # images per forward pass
+) -> dict:
+    "Per sample under `net` now: {'el2n', 'loss', 'uncertainty', 'grand'} (higher = harder)."
+    if not isinstance(getattr(net, 'classifier', None), nn.Linear):
+        raise ValueError(f'{type(net).__name__}: GraNd needs a network whose classifier is one linear layer')
+    dev, was = next(net.parameters()).device, net.training
+    net.eval()
+    h = torch.cat([net.embed(x.to(dev)) for x in images.split(batch)]).float()
+    out = net.classifier(h).float().cpu()
+    net.train(was)
+    y, p = labels.cpu(), out.softmax(-1)
+    err = (p - F.one_hot(y, out.shape[-1]).float()).norm(dim=-1)
+    return dict(el2n=err, loss=F.cross_entropy(out, y, reduction='none'), uncertainty=1 - p.amax(-1),
+                grand=err * (h.cpu().pow(2).sum(-1) + 1).sqrt())
+
+# %% ../nbs/12_scores.ipynb #2fed907b
+class ScoresAtCallback(EL2NCallback):
+    "Records `sample_scores` of all (images, labels) at the end of epoch `epoch` (`EL2NCallback`'s arguments)."
+
+    def on_epoch_end(self, epoch, net):
+        if epoch + 1 == self.epoch:
+            self.scores = sample_scores(net, self.images, self.labels)
+
 # %% ../nbs/12_scores.ipynb #fa79690e
-SCORES = ['el2n', 'aum', 'forgetting']
+SCORES = ['el2n', 'aum', 'forgetting', 'loss', 'uncertainty', 'grand']
+LATE_SCORES = ('loss', 'uncertainty')  # taken after the last epoch (the trained networks); GraNd at the EL2N epoch
 
 
 class TrainingScores:
-    "Per-sample EL2N, AUM, forgetting events (and `learned`) for a real training split, with their recipe."
+    "Per-sample EL2N, AUM, forgetting events (and `learned`), loss, uncertainty and GraNd for a real training split."
 
     def __init__(
         self,
@@ -111,9 +142,11 @@ class TrainingScores:
         forgetting,  # (N,) forgetting events per training sample (summed over the models)
         learned,  # (N,) whether any model ever classified the sample correctly
         config: dict,  # the recipe the scores were computed with (`TrainingScores.recipe`)
+        more: dict | None = None,  # {'loss', 'uncertainty', 'grand'}: (N,) each, the mean over the models
     ):
         n = len(el2n)
-        if not (len(aum) == len(forgetting) == len(learned) == n):
+        self.more = dict(more or {})
+        if not (len(aum) == len(forgetting) == len(learned) == n) or any(len(v) != n for v in self.more.values()):
             raise ValueError('all scores must describe the same samples')
         self.el2n, self.aum, self.forgetting, self.learned, self.config = (
             el2n,
@@ -136,6 +169,10 @@ class TrainingScores:
             d = self.forgetting.float().clone()
             d[~self.learned] = d.max() + 1 if len(d) else 0.0
             return d
+        if key in self.more:
+            return self.more[key].float()
+        if key in SCORES:
+            raise ValueError(f'these scores were computed without {key!r}: compute them again (TrainingScores.compute)')
         raise ValueError(f'unknown score {key!r}; choose one of: {", ".join(SCORES)}')
 
     def order(self, real, key='el2n') -> list:
@@ -159,6 +196,7 @@ class TrainingScores:
             lr=lr,
             batch=batch,
             seed=seed,
+            scores=SCORES,
         )
 
     @classmethod
@@ -176,7 +214,7 @@ class TrainingScores:
         device=None,  # where the networks train (default: CUDA when present)
         progress=True,
     ) -> 'TrainingScores':
-        "Train `models` networks on `real.train` for `epochs` epochs, recording the three scores."
+        "Train `models` networks on `real.train` for `epochs` epochs, recording every score of `SCORES`."
         if not 1 <= el2n_epoch <= epochs:
             raise ValueError(f'el2n_epoch must be in 1…{epochs}, got {el2n_epoch}')
         device = torch.device(device or default_device())
@@ -184,12 +222,15 @@ class TrainingScores:
         x, y, n = real.train.images, real.train.labels, len(real.train)
         proto = Protocol('scores', epochs, lr=lr, momentum=0.9, weight_decay=5e-4, batch=batch, decay=False)
         e2, aum, fg, learned = [], [], torch.zeros(n, dtype=torch.long), torch.zeros(n, dtype=torch.bool)
+        more = {k: [] for k in SCORES[3:]}
         bar = tqdm(total=models * epochs, desc='scores', disable=not progress, mininterval=0.5)
         for m in range(models):
             netm = get_net(
                 net, real.channels, real.num_classes, real.im_size, width=width, seed=seed + m, device=device
             )
-            cbs = [EL2NCallback(x, y, real.num_classes, el2n_epoch), AUMCallback(n), ForgettingCallback(n)]
+            k = real.num_classes
+            cbs = [EL2NCallback(x, y, k, el2n_epoch), AUMCallback(n), ForgettingCallback(n),
+                   ScoresAtCallback(x, y, k, el2n_epoch), ScoresAtCallback(x, y, k, epochs)]
             train_net(
                 netm,
                 x,
@@ -204,17 +245,20 @@ class TrainingScores:
             aum.append(cbs[1].scores)
             fg += cbs[2].events
             learned |= cbs[2].learned
+            for k in more:
+                more[k].append(cbs[4 if k in LATE_SCORES else 3].scores[k])
         bar.close()
-        return cls(torch.stack(e2).mean(0), torch.stack(aum).mean(0), fg, learned, cfg)
+        more = {k: torch.stack(v).mean(0) for k, v in more.items()}
+        return cls(torch.stack(e2).mean(0), torch.stack(aum).mean(0), fg, learned, cfg, more)
 
     def save(self, path) -> Path:
-        t = dict(el2n=self.el2n, aum=self.aum, forgetting=self.forgetting, learned=self.learned)
+        t = dict(el2n=self.el2n, aum=self.aum, forgetting=self.forgetting, learned=self.learned, **self.more)
         return save_tensors(path, t, 'scores', self.config, n=len(self))
 
     @classmethod
     def load(cls, path) -> 'TrainingScores':
         t, cfg = load_tensors(path, 'scores', 'score file')
-        return cls(t['el2n'], t['aum'], t['forgetting'], t['learned'], cfg)
+        return cls(t['el2n'], t['aum'], t['forgetting'], t['learned'], cfg, {k: t[k] for k in SCORES[3:] if k in t})
 
     @classmethod
     def cached(cls, real, folder=None, progress=True, device=None, **recipe) -> 'TrainingScores':

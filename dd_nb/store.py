@@ -280,8 +280,10 @@ def table_lines(
         if any(_accs(r, 'full') is not None for r in rs):
             line['full data %'] = _cell(rs, 'full')
         archs = list(rs[0]['result']['archs'])
-        for a in archs[1:]:
+        for a in archs[1:]:  # a cross-architecture table: the set and random real on every network
             line[a] = _cell(rs, 'set', a)
+            if _cell(rs, 'random', a)[0] is not None:
+                line[f'{a}, random real'] = _cell(rs, 'random', a)
         for col, run_name in FAIR_RUNS.items():
             if any(_accs(r, run_name) is not None for r in rs):
                 line[col] = _cell(rs, run_name)

@@ -5,23 +5,24 @@
 # %% ../nbs/05_train.ipynb #4798f814
 from __future__ import annotations
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
 import torch.nn.functional as F
+from torchvision.transforms import v2
 from .core import check_choice, prefer_channels_last, autocast
 from .augment import DSA
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'SOFT_LOSSES', 'COMPILE_MIN_STEPS', 'Protocol', 'get_protocol', 'soft_cross_entropy', 'soft_target_loss',
-           'check_teacher', 'TrainCallback', 'use_compile', 'train_net', 'train_nets_vectorized', 'accuracy',
-           'cache_dir']
+__all__ = ['PROTOCOLS', 'OPTIMIZERS', 'MIXES', 'LATER_PROTOCOL_FIELDS', 'SOFT_LOSSES', 'COMPILE_MIN_STEPS', 'Protocol',
+           'get_protocol', 'protocol_key', 'mix_batch', 'soft_cross_entropy', 'soft_target_loss', 'check_teacher',
+           'TrainCallback', 'use_compile', 'train_net', 'train_nets_vectorized', 'accuracy', 'cache_dir']
 
 # %% ../nbs/05_train.ipynb #08219211
 @dataclass(frozen=True)
 class Protocol:
-    """A fixed training recipe: SGD with momentum, weight decay, a ×0.1 step at half time; hard labels, the set's soft
-    labels or a teacher's outputs."""
+    """A fixed training recipe: SGD with momentum (or AdamW), weight decay, a ×0.1 step at half time (or a cosine),
+    DSA and CutMix / MixUp if asked; hard labels, the set's soft labels or a teacher's outputs."""
 
     name: str  # the recipe's name, recorded with every result
     epochs: int  # passes over the set
@@ -36,6 +37,10 @@ class Protocol:
     soft_loss: str = 'sce'  # how soft targets are learned: 'sce' (soft cross-entropy) or 'kl' (see `soft_target_loss`)
     temperature: float = 1.0  # T of both softmaxes of `soft_target_loss`
     teacher: bool = False  # every (augmented) batch's targets are a teacher network's outputs (teacher in the loop)
+    optimizer: str = 'sgd'  # 'sgd' (with `momentum`) or 'adamw' (decoupled `weight_decay`)
+    cosine: bool = False  # anneal the lr by a cosine over the epochs, to 0 (instead of `decay`'s step)
+    mix: str = 'none'  # mix every batch after DSA: 'cutmix' or 'mixup' (torchvision's transforms.v2), or 'none'
+    mix_alpha: float = 1.0  # α of the Beta(α, α) mixing ratio
 
 # %% ../nbs/05_train.ipynb #82468d30
 PROTOCOLS = {
@@ -49,6 +54,10 @@ PROTOCOLS = {
         # T chosen on the digits validation split over {1, 4, 20} (notebook 21; fair_temperature.jsonl)
         Protocol('dsa-teacher', 1000, augment=True, soft_loss='kl', temperature=20.0, teacher=True),
         Protocol('fast', 50, lr=0.05),
+        # DD-Ranking 0.2.0's defaults: `LabelRobustScoreHard` (SGD, step, CutMix β = 1) and `GeneralEvaluator` (AdamW,
+        # weight decay 0.01, cosine, DSA), 300 epochs; the lr is fixed here, where DD-Ranking searches it on test data
+        Protocol('ddranking-cutmix', 300, mix='cutmix'),
+        Protocol('ddranking-adamw', 300, lr=0.001, weight_decay=0.01, augment=True, optimizer='adamw', cosine=True),
     ]
 }
 
@@ -58,6 +67,36 @@ def get_protocol(
 ) -> Protocol:
     "A `Protocol` by name (or passed through)."
     return p if isinstance(p, Protocol) else PROTOCOLS[check_choice('protocol', p, PROTOCOLS)]
+
+# %% ../nbs/05_train.ipynb #aa1ba8b1
+OPTIMIZERS, MIXES = ('sgd', 'adamw'), ('none', 'cutmix', 'mixup')
+# fields added to `Protocol` after results were cached: a recipe's key leaves them out at these values
+LATER_PROTOCOL_FIELDS = {'optimizer': 'sgd', 'cosine': False, 'mix': 'none', 'mix_alpha': 1.0}
+
+
+def protocol_key(
+    protocol,  # a `Protocol` or its name
+) -> dict:
+    "The fields that make two recipes the same, as caches key them (`LATER_PROTOCOL_FIELDS` only where they differ)."
+    d = asdict(get_protocol(protocol))
+    return {k: v for k, v in d.items() if LATER_PROTOCOL_FIELDS.get(k, object()) != v}
+
+# %% ../nbs/05_train.ipynb #41599016
+def mix_batch(
+    kind: str,  # 'cutmix' or 'mixup'
+    images,  # (N, C, H, W) a batch
+    labels,  # (N,) its class indices
+    num_classes: int,  # classes of the data
+    generator: torch.Generator,  # the run's generator: the mix's seed is drawn from it
+    alpha: float = 1.0,  # α of the Beta(α, α) mixing ratio
+) -> tuple:
+    "(mixed images, (N, classes) mixed class probabilities) by torchvision's CutMix or MixUp, seeded by `generator`."
+    check_choice('mix', kind, MIXES[1:])
+    mixer = (v2.CutMix if kind == 'cutmix' else v2.MixUp)(num_classes=num_classes, alpha=alpha)
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return mixer(images, labels)
 
 # %% ../nbs/05_train.ipynb #eda33f5d
 def soft_cross_entropy(
@@ -147,6 +186,10 @@ def train_net(
     device = next(net.parameters()).device
     images, labels = images.to(device), labels.to(device)
     check_teacher(p, teacher)
+    check_choice('optimizer', p.optimizer, OPTIMIZERS)
+    check_choice('mix', p.mix, MIXES)
+    if p.mix != 'none' and labels.dim() == 2 and teacher is None:
+        raise ValueError(f'the {p.name!r} protocol mixes batches: it takes hard labels (or a teacher), not soft ones')
     soft = labels.dim() == 2 or teacher is not None
     if teacher is not None:
         teacher.eval()
@@ -164,12 +207,18 @@ def train_net(
         fwd = net
 
     def make_opt(lr_):
+        if p.optimizer == 'adamw':
+            return torch.optim.AdamW(net.parameters(), lr=lr_, weight_decay=p.weight_decay)
         return torch.optim.SGD(net.parameters(), lr=lr_, momentum=p.momentum, weight_decay=p.weight_decay)
 
     opt, losses = make_opt(lr0), []
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, p.epochs) if p.cosine else None
+    if p.mix != 'none':
+        with torch.no_grad():
+            n_cls = net.eval()(images[:2]).shape[-1]  # the classes of the mixed probabilities
     net.train()
     for ep in range(p.epochs):
-        if p.decay and ep == p.epochs // 2 and ep > 0:
+        if p.decay and not p.cosine and ep == p.epochs // 2 and ep > 0:
             opt = make_opt(lr0 * 0.1)
         perm, tot = torch.randperm(n, generator=g).to(device), 0.0
         for i in range(0, n, bs):
@@ -177,6 +226,8 @@ def train_net(
             x, y = images[idx], labels[idx]
             if p.augment and dsa is not None:
                 x = dsa(x, generator=g)
+            if p.mix != 'none':
+                x, y = mix_batch(p.mix, x, y, n_cls, g, p.mix_alpha)
             if cl:
                 x = x.contiguous(memory_format=torch.channels_last)
             if teacher is not None:
@@ -184,13 +235,18 @@ def train_net(
                     y = teacher(x).float()
             with autocast(precision, device):
                 out = fwd(x)
-                loss = soft_target_loss(out, y, p.soft_loss, p.temperature) if soft else F.cross_entropy(out, y)
+                if soft:
+                    loss = soft_target_loss(out, y, p.soft_loss, p.temperature)
+                else:  # class indices, or mixed class probabilities
+                    loss = F.cross_entropy(out, y)
             for cb in callbacks:
                 cb.on_batch(ep, idx, out.detach().float(), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             tot += loss.detach() * len(idx)
+        if sched is not None:
+            sched.step()
         losses.append(tot / n)
         for cb in callbacks:
             cb.on_epoch_end(ep, net)
@@ -216,6 +272,8 @@ def train_nets_vectorized(
 
     p = get_protocol(protocol)
     check_teacher(p, None)  # (a teacher's targets are trained one network at a time)
+    if (p.optimizer, p.cosine, p.mix) != ('sgd', False, 'none'):
+        raise ValueError(f'vectorized training runs SGD with the step schedule, unmixed: not the {p.name!r} protocol')
     if any(True for m in nets for _ in m.buffers()):
         raise ValueError('vectorized training needs networks without buffers (no BatchNorm)')
     device = next(nets[0].parameters()).device

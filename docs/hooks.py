@@ -32,7 +32,8 @@ SOURCE_LINK = re.compile(r'^\[source\]\(.*$', re.M)  # show_doc's own link (to l
 NONE_TYPE = re.compile(r':NoneType(?==None)')  # show_doc's guess for an argument without annotation, default None
 WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
 # the gallery's studies (benchmarks/studies/<name>.toml) and their headings
-STUDIES = {'digits': 'Digits', 'fmnist': 'Fashion-MNIST', 'fair': "Fair scores (DD-Ranking's LRS and ARS)"}
+STUDIES = {'digits': 'Digits', 'fmnist': 'Fashion-MNIST', 'fair': "Fair scores (DD-Ranking's LRS and ARS)",
+           'xarch': 'Cross-architecture: digits, IPC 10'}
 GALLERY_SETS = ROOT / 'benchmarks' / 'results' / 'fmnist_sets'  # the committed Fashion-MNIST sets
 DIGITS_PICTURES = {'random_digits.png': 'Random real digits, one per class',
                    'distilled_dm1.png': 'A DM set of digits, IPC 1'}  # nbs/images, made by the notebooks
@@ -240,9 +241,11 @@ def gallery() -> str:
            'the distillation seeds) and random real under the same recipe beside the set.', '']
     (STAGE / 'gallery').mkdir()
     for name, title in STUDIES.items():
-        toml = ROOT / 'benchmarks' / 'studies' / f'{name}.toml'
-        study = Study.load(toml)
-        rows = Store.from_export(ROOT / 'benchmarks' / 'results' / name / 'results.jsonl').rows()
+        export = ROOT / 'benchmarks' / 'results' / name / 'results.jsonl'
+        if not export.is_file():  # a study whose first cells have not run yet
+            continue
+        study = Study.load(ROOT / 'benchmarks' / 'studies' / f'{name}.toml')
+        rows = Store.from_export(export).rows()
         prose, commands = study_notes(study.source)
         results_figure(rows, STAGE / 'gallery' / f'{name}.png')
         out += [f'## {title}', '', prose, '', '```bash', *commands, '```', '',
